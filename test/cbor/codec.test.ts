@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeCbor, encodeCbor, CborError } from '../../src/cbor/index.js';
+import { fromHex, toHex } from '../../src/util/bytes.js';
+
+test('encodes maps in CTAP2 canonical order (shorter key encoding first, then bytewise)', () => {
+  const bytes = encodeCbor(new Map<number | string, number>([['ab', 1], [256, 2], [-1, 3], [3, 4], [1, 5]]));
+  assert.equal(toHex(bytes), 'a5' + '0105' + '0304' + '2003' + '190100' + '02' + '626162' + '01');
+});
+
+test('rejects tags, indefinite lengths and trailing bytes with typed errors', () => {
+  for (const [hex, code] of [
+    ['c000', 'CBOR_UNSUPPORTED'],
+    ['5f41004100ff', 'CBOR_UNSUPPORTED'],
+    ['0000', 'CBOR_TRAILING_BYTES'],
+    ['5affffffff', 'CBOR_MALFORMED'],
+    ['a201000100', 'CBOR_DUPLICATE_KEY'],
+  ] as const) {
+    assert.throws(() => decodeCbor(fromHex(hex)), (e: unknown) => e instanceof CborError && e.code === code, hex);
+  }
+});
+
+test('accepts well-formed non-canonical CBOR and reports it', () => {
+  const d = decodeCbor(fromHex('a20200011800'));
+  assert.equal(d.nonCanonical.length, 2);
+  assert.deepEqual([...(d.value as Map<number, number>).keys()], [2, 1]);
+});
+
+test('byte strings decode as plain Uint8Array copies', () => {
+  const input = fromHex('43010203');
+  const v = decodeCbor(input).value as Uint8Array;
+  assert.equal(v.constructor, Uint8Array);
+  input[1] = 9;
+  assert.deepEqual([...v], [1, 2, 3]);
+});
