@@ -4,7 +4,7 @@
  * Device bytes are untrusted: every list and string is bounded, and every
  * failure is a CborError that names the member.
  */
-import { CborError, CborMapReader, asArray, asBool, asBytes, asMap, asText, asUint, type CborKey } from '../cbor/index.js';
+import { CborError, CborMapReader, asBool, asBytes, asMap, asText, asUint, type CborKey } from '../cbor/index.js';
 
 /** getInfo response member keys (CTAP 2.2 §6.4, 2.3 draft for 0x1e/0x1f). */
 export const GET_INFO = {
