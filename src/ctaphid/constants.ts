@@ -63,9 +63,25 @@ export const KEEPALIVE_STATUS = {
   UPNEEDED: 0x02,
 } as const;
 
-/** INIT response capability flags. */
+export const KEEPALIVE_STATUS_NAMES: Readonly<Record<number, string>> = {
+  0x01: 'PROCESSING',
+  0x02: 'UPNEEDED',
+};
+
+/** INIT response capability flags (LOCK is the U2F HID spec's CAPFLAG_LOCK; CTAP 2.x leaves 0x02 undefined). */
 export const CAPABILITY = {
   WINK: 0x01,
+  LOCK: 0x02,
   CBOR: 0x04,
   NMSG: 0x08,
 } as const;
+
+/** Nonce length of CTAPHID_INIT and the minimum length of its response. */
+export const INIT_NONCE_SIZE = 8;
+export const INIT_RESPONSE_SIZE = 17;
+
+/**
+ * The CTAP2 status a device answers a cancelled CTAPHID_CBOR request with.
+ * (Duplicated from ctap2/status.ts on purpose: ctaphid/ sits below ctap2/.)
+ */
+export const CTAP2_ERR_KEEPALIVE_CANCEL = 0x2d;

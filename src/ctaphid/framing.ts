@@ -81,14 +81,26 @@ export function parseHeader(packet: Uint8Array): PacketHeader | null {
 export class Reassembler {
   readonly cid: number;
   readonly maxLength: number;
+  readonly reportSize: number;
   #cmd = -1;
   #buffer: Uint8Array | null = null;
   #filled = 0;
   #nextSeq = 0;
 
-  constructor(cid: number, maxLength = MAX_MESSAGE_SIZE) {
+  constructor(cid: number, maxLength = MAX_MESSAGE_SIZE, reportSize = HID_REPORT_SIZE) {
     this.cid = cid;
-    this.maxLength = maxLength;
+    this.maxLength = Math.min(maxLength, maxMessageSize(reportSize));
+    this.reportSize = reportSize;
+  }
+
+  /** The command of the message being reassembled (-1 when idle). */
+  get cmd(): number {
+    return this.#cmd;
+  }
+
+  /** BCNT of the message being reassembled (0 when idle). */
+  get declaredLength(): number {
+    return this.#buffer?.length ?? 0;
   }
 
   /** True after an init packet and before the message completes. */
@@ -111,6 +123,9 @@ export class Reassembler {
       if (this.#buffer) throw this.#fail('a new initialization packet arrived before the message was complete');
       if (h.bcnt > this.maxLength) throw this.#fail(`declared length ${h.bcnt} exceeds the maximum of ${this.maxLength}`);
       const n = Math.min(h.bcnt, packet.length - INIT_HEADER_SIZE);
+      // A report shorter than the report size may only end a message (some
+      // simulators do not pad); in the middle it would shift every later byte.
+      if (n < h.bcnt && packet.length < this.reportSize) throw this.#fail(`short report of ${packet.length} bytes in the middle of a message`);
       if (n === h.bcnt) return { cid: h.cid, cmd: h.cmd, payload: packet.slice(INIT_HEADER_SIZE, INIT_HEADER_SIZE + n) };
       this.#buffer = new Uint8Array(h.bcnt);
       this.#buffer.set(packet.subarray(INIT_HEADER_SIZE, INIT_HEADER_SIZE + n));
@@ -123,6 +138,9 @@ export class Reassembler {
     if (h.seq !== this.#nextSeq) throw this.#fail(`expected SEQ ${this.#nextSeq}, got ${h.seq}`);
     this.#nextSeq++;
     const n = Math.min(this.#buffer.length - this.#filled, packet.length - CONT_HEADER_SIZE);
+    if (this.#filled + n < this.#buffer.length && packet.length < this.reportSize) {
+      throw this.#fail(`short report of ${packet.length} bytes in the middle of a message`);
+    }
     this.#buffer.set(packet.subarray(CONT_HEADER_SIZE, CONT_HEADER_SIZE + n), this.#filled);
     this.#filled += n;
     if (this.#filled < this.#buffer.length) {

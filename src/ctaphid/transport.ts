@@ -18,7 +18,8 @@ export interface CtapHidInitInfo {
   cid: number;
   protocolVersion: number;
   deviceVersion: { major: number; minor: number; build: number };
-  capabilities: { wink: boolean; cbor: boolean; nmsg: boolean; raw: number };
+  /** nmsg = the device does NOT implement CTAPHID_MSG (no U2F); lock = U2F HID CAPFLAG_LOCK (bit 0x02). */
+  capabilities: { wink: boolean; cbor: boolean; nmsg: boolean; raw: number; lock?: boolean };
 }
 
 export interface CtapTransport {
