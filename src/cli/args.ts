@@ -1,0 +1,126 @@
+/**
+ * The `ctap` argument parser: node:util parseArgs (strict) over the global
+ * flags plus the chosen command's own, so a typo is a usage error instead of
+ * a silently ignored flag. PINs are never accepted from argv (except the
+ * virtual key's test-bench `--pin`, declared by that command alone).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+export type OptionValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+/** Flags every command takes (DESIGN.md "CLI"). */
+export const GLOBAL_OPTIONS = {
+  device: { type: 'string', short: 'd' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  'pin-stdin': { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
+export interface GlobalOptions {
+  device: string;
+  timeoutMs: number | undefined;
+  json: boolean;
+  verbose: boolean;
+  pinStdin: boolean;
+  yes: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export interface ParsedArgs {
+  /** Words that are not options: command, subcommand, operands. */
+  positionals: string[];
+  values: OptionValues;
+  globals: GlobalOptions;
+}
+
+/** The first word that is not an option (skipping the values of global string flags). */
+export function findCommandWords(argv: readonly string[], max = 2): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < max; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      const name = a.startsWith('--') ? a.slice(2).split('=')[0]! : a.slice(1);
+      const spec = Object.entries(GLOBAL_OPTIONS).find(([k, v]) => k === name || ('short' in v && v.short === name));
+      if (spec && spec[1].type === 'string' && !a.includes('=')) i++;
+      continue;
+    }
+    words.push(a);
+  }
+  return words;
+}
+
+const PIN_FLAG = /^--(?:new-)?pin(?:=|$)/;
+
+/** Parse argv against the global flags and `commandOptions`. Throws UsageError. */
+export function parseCommandLine(argv: readonly string[], commandOptions: OptionSpec = {}): ParsedArgs {
+  if (!('pin' in commandOptions) && argv.some((a) => PIN_FLAG.test(a))) {
+    throw new UsageError('PINs are never taken from the command line: use --pin-stdin, the CTAP_PIN environment variable, or type it at the prompt');
+  }
+  const options: OptionSpec = { ...GLOBAL_OPTIONS, ...commandOptions };
+  let parsed: { values: OptionValues; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true }) as typeof parsed;
+  } catch (e) {
+    // node's messages name the flag, never a value; keep them.
+    const msg = e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, '') : String(e);
+    throw new UsageError(msg);
+  }
+  const v = parsed.values;
+  let timeoutMs: number | undefined;
+  if (typeof v.timeout === 'string') {
+    timeoutMs = Number(v.timeout);
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > 3_600_000) {
+      throw new UsageError('--timeout takes a whole number of milliseconds between 1 and 3600000');
+    }
+  }
+  const globals: GlobalOptions = {
+    device: typeof v.device === 'string' && v.device !== '' ? v.device : process.env.CTAP_DEVICE || 'auto',
+    timeoutMs,
+    json: v.json === true,
+    verbose: v.verbose === true,
+    pinStdin: v['pin-stdin'] === true,
+    yes: v.yes === true,
+    help: v.help === true,
+    version: v.version === true,
+  };
+  return { positionals: parsed.positionals, values: v, globals };
+}
+
+/** Typed accessors for a command's own option values. */
+export function str(values: OptionValues, name: string): string | undefined {
+  const x = values[name];
+  return typeof x === 'string' ? x : undefined;
+}
+
+export function strs(values: OptionValues, name: string): string[] {
+  const x = values[name];
+  if (Array.isArray(x)) return x.filter((s): s is string => typeof s === 'string');
+  return typeof x === 'string' ? [x] : [];
+}
+
+export function flag(values: OptionValues, name: string): boolean {
+  return values[name] === true;
+}
+
+export function intOption(values: OptionValues, name: string, min: number, max: number): number | undefined {
+  const s = str(values, name);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} takes a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function choice<T extends string>(values: OptionValues, name: string, allowed: readonly T[]): T | undefined {
+  const s = str(values, name);
+  if (s === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(s)) throw new UsageError(`--${name} takes one of: ${allowed.join(', ')}`);
+  return s as T;
+}

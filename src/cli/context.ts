@@ -1,0 +1,123 @@
+/**
+ * What a command gets: its parsed arguments, the output, the PIN source, one
+ * AbortSignal (Ctrl-C), and the device named by --device, opened on first use
+ * and closed when the command ends.
+ */
+import type { CallOptions } from '../util/deadline.js';
+import type { OpenDeviceOptions, OpenedDevice } from '../device/open.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
+import { UsageError } from './errors.js';
+import type { Output } from './output.js';
+import { confirmOnTty, type SecretSource } from './secrets.js';
+
+export interface CommandDef {
+  name: string;
+  /** One line for `ctap --help`. */
+  summary: string;
+  /** Usage lines for `ctap help NAME` (without the leading `ctap `). */
+  usage: string;
+  /** More text for `ctap help NAME`. */
+  details?: string;
+  options?: OptionSpec;
+  run(ctx: Context): Promise<number | void>;
+}
+
+export interface Context {
+  readonly args: ParsedArgs;
+  /** Positionals after the command name. */
+  readonly operands: string[];
+  readonly out: Output;
+  readonly secrets: SecretSource;
+  readonly signal: AbortSignal;
+  callOptions(): CallOptions;
+  /** The device named by --device (opened once per run, closed at exit). */
+  device(opts?: Partial<OpenDeviceOptions>): Promise<OpenedDevice>;
+  /** Confirm a destructive step: --yes, else a TTY question, else refuse. */
+  confirm(question: string): Promise<boolean>;
+  /** Register cleanup to run when the command ends. */
+  onExit(fn: () => Promise<void> | void): void;
+}
+
+export interface ContextInit {
+  args: ParsedArgs;
+  operands: string[];
+  out: Output;
+  secrets: SecretSource;
+  signal: AbortSignal;
+  openDevice: (spec: string, opts: OpenDeviceOptions) => Promise<OpenedDevice>;
+}
+
+export class CommandContext implements Context {
+  readonly args: ParsedArgs;
+  readonly operands: string[];
+  readonly out: Output;
+  readonly secrets: SecretSource;
+  readonly signal: AbortSignal;
+  readonly #open: ContextInit['openDevice'];
+  #device: Promise<OpenedDevice> | undefined;
+  #cleanups: (() => Promise<void> | void)[] = [];
+
+  constructor(init: ContextInit) {
+    this.args = init.args;
+    this.operands = init.operands;
+    this.out = init.out;
+    this.secrets = init.secrets;
+    this.signal = init.signal;
+    this.#open = init.openDevice;
+  }
+
+  callOptions(): CallOptions {
+    return { signal: this.signal, timeoutMs: this.args.globals.timeoutMs };
+  }
+
+  device(opts: Partial<OpenDeviceOptions> = {}): Promise<OpenedDevice> {
+    if (!this.#device) {
+      const out = this.out;
+      this.#device = this.#open(this.args.globals.device, {
+        signal: this.signal,
+        timeoutMs: this.args.globals.timeoutMs,
+        trace: out.verbose ? (line: string) => out.debug(line) : undefined,
+        onSelect: out.interactive ? () => out.status('Several keys found: touch the one to use.') : undefined,
+        ...opts,
+      });
+      this.#cleanups.push(async () => {
+        const d = await this.#device!.catch(() => undefined);
+        await d?.close();
+      });
+    }
+    return this.#device;
+  }
+
+  async confirm(question: string): Promise<boolean> {
+    if (this.args.globals.yes) return true;
+    if (!this.out.interactive) throw new UsageError(`${question.replace(/\?$/, '')}: this is destructive; pass --yes to confirm when not on a terminal`);
+    return confirmOnTty(question);
+  }
+
+  onExit(fn: () => Promise<void> | void): void {
+    this.#cleanups.push(fn);
+  }
+
+  async dispose(): Promise<void> {
+    for (const fn of this.#cleanups.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // closing a device that is already gone is not a failure of the command
+      }
+    }
+    this.secrets.dispose();
+  }
+}
+
+/** The operand at `i`, or a usage error naming it. */
+export function operand(ctx: Context, i: number, name: string): string {
+  const v = ctx.operands[i];
+  if (v === undefined) throw new UsageError(`missing ${name}`);
+  return v;
+}
+
+/** Fail on operands past `count`, without echoing them (they might be secrets typed by mistake). */
+export function noMoreOperands(ctx: Context, count: number): void {
+  if (ctx.operands.length > count) throw new UsageError(`unexpected extra argument (${ctx.operands.length - count} too many)`);
+}
