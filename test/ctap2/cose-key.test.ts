@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { CborError, encodeCbor } from '../../src/cbor/index.js';
+import {
+  COSE_ALG,
+  COSE_CRV,
+  COSE_KTY,
+  coseFromEd25519,
+  coseFromP256Point,
+  coseKeyToSpki,
+  coseMapFromP256Point,
+  coseToP256Point,
+  decodeCoseKey,
+  isOnCurve,
+  parseCoseKey,
+  verifyCoseSignature,
+} from '../../src/ctap2/cose-key.js';
+import { describeCoseKey } from '../../src/ctap2/describe.js';
+import { CtapFormatError } from '../../src/ctap2/format-error.js';
+import { ed25519Generate, ed25519Sign, p256Generate, p256Sign } from '../../src/crypto/primitives.js';
+import { concatBytes, fromHex, toHex } from '../../src/util/bytes.js';
+import { loadVectors } from '../helpers/vectors.js';
+import { assertMatches } from './match.js';
+
+const vectors = loadVectors('cose-keys');
+
+for (const v of vectors) {
+  test(`cose-key ${v.id}: summary, SPKI DER and signature check reproduced`, () => {
+    const bytes = fromHex(v.input);
+    const e = v.expected;
+    const { verification, on_curve_check, libfido2_pubkey_tpm_rs256_n_then_e, ...summary } = e as Record<string, unknown>;
+    assertMatches(describeCoseKey(bytes), summary);
+    const { key, nonCanonical } = parseCoseKey(bytes);
+    assert.equal(toHex(coseKeyToSpki(key)!), e['spki_der']);
+    assert.deepEqual(nonCanonical, []);
+    if (verification) {
+      const ver = verification as Record<string, string | boolean>;
+      const msg = fromHex(ver['message'] as string);
+      const sig = fromHex(ver['signature'] as string);
+      assert.equal(verifyCoseSignature(key, msg, sig), ver['signature_valid']);
+      // a flipped bit in the message must not verify
+      const bad = msg.slice();
+      bad[0]! ^= 1;
+      assert.equal(verifyCoseSignature(key, bad, sig), false);
+    }
+    if (on_curve_check !== undefined) {
+      assert.equal(isOnCurve(key.crv!, key.x!, key.y!), on_curve_check);
+      assert.deepEqual(coseToP256Point(key), { x: key.x, y: key.y });
+    }
+    if (libfido2_pubkey_tpm_rs256_n_then_e) assert.equal(toHex(concatBytes(key.n!, key.e!)), libfido2_pubkey_tpm_rs256_n_then_e);
+  });
+}
+
+test('curve check constants are right for P-256, P-384 and P-521 (checked against node-generated keys)', () => {
+  for (const [curve, crv] of [['P-256', 1], ['P-384', 2], ['P-521', 3]] as const) {
+    for (let i = 0; i < 5; i++) {
+      const jwk = generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ format: 'jwk' });
+      const x = new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
+      const y = new Uint8Array(Buffer.from(jwk.y!, 'base64url'));
+      assert.equal(isOnCurve(crv, x, y), true, curve);
+      const y2 = y.slice();
+      y2[y2.length - 1]! ^= 1;
+      assert.equal(isOnCurve(crv, x, y2), false, `${curve} off-curve`);
+    }
+  }
+});
+
+test('ES384, ES512 and EdDSA keys built from node keys verify node signatures through SPKI', () => {
+  for (const [curve, crv, alg, hash, size] of [
+    ['P-384', COSE_CRV.P384, COSE_ALG.ES384, 'sha384', 48],
+    ['P-521', COSE_CRV.P521, COSE_ALG.ES512, 'sha512', 66],
+  ] as const) {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const x = new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
+    const y = new Uint8Array(Buffer.from(jwk.y!, 'base64url'));
+    assert.equal(x.length, size);
+    const key = decodeCoseKey(new Map<number, unknown>([[1, 2], [3, alg], [-1, crv], [-2, x], [-3, y]]));
+    const spki = coseKeyToSpki(key)!;
+    assert.equal(toHex(spki), toHex(new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }))));
+    const data = new TextEncoder().encode('hello');
+    const sig = new Uint8Array(sign(hash, data, privateKey));
+    assert.equal(verifyCoseSignature(key, data, sig), true);
+  }
+  const ed = ed25519Generate();
+  const edKey = parseCoseKey(coseFromEd25519(ed.publicKey)).key;
+  assert.equal(edKey.kty, COSE_KTY.OKP);
+  const msg = Uint8Array.of(1, 2, 3);
+  assert.equal(verifyCoseSignature(edKey, msg, ed25519Sign(ed.privateKey, msg)), true);
+  assert.equal(verifyCoseSignature(edKey, msg, new Uint8Array(64)), false);
+});
+
+test('coseFromP256Point / coseToP256Point round-trip; ES256 verify; keyAgreement map', () => {
+  const kp = p256Generate();
+  const bytes = coseFromP256Point(kp.publicKey);
+  assert.equal(toHex(bytes.subarray(0, 7)), 'a5010203262001'); // {1: 2, 3: -7, -1: 1, ...} canonical order
+  const { key } = parseCoseKey(bytes);
+  assert.deepEqual(coseToP256Point(key), kp.publicKey);
+  const data = Uint8Array.of(9, 9);
+  assert.equal(verifyCoseSignature(key, data, p256Sign(kp.privateKey, data)), true);
+  assert.equal(verifyCoseSignature(key, data, Uint8Array.of(0x30, 0x00)), false, 'malformed DER is a failed verification');
+  const ka = encodeCbor(coseMapFromP256Point(kp.publicKey, COSE_ALG.ECDH_ES_HKDF_256));
+  assert.equal(parseCoseKey(ka).key.alg, -25);
+  const off = { x: kp.publicKey.x, y: kp.publicKey.y.slice() };
+  off.y[0]! ^= 0x80;
+  assert.throws(() => coseToP256Point(parseCoseKey(coseFromP256Point(off)).key), CtapFormatError);
+});
+
+test('bad COSE keys are typed errors', () => {
+  const cases: [Map<number, unknown>, new (...a: never[]) => Error][] = [
+    [new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, new Uint8Array(31)], [-3, new Uint8Array(32)]]), CtapFormatError],
+    [new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, new Uint8Array(32)]]), CborError],
+    [new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, new Uint8Array(32)], [-3, true]]), CtapFormatError],
+    [new Map<number, unknown>([[1, 1], [3, -8], [-1, 6], [-2, new Uint8Array(33)]]), CtapFormatError],
+    [new Map<number, unknown>([[1, 3], [3, -257], [-1, new Uint8Array(8)], [-2, Uint8Array.of(1, 0, 1)]]), CtapFormatError],
+    [new Map<number, unknown>([[3, -7]]), CborError],
+  ];
+  for (const [m, cls] of cases) assert.throws(() => decodeCoseKey(m), cls);
+  // unknown kty is kept, not rejected; it has no SPKI and cannot verify
+  const odd = decodeCoseKey(new Map<number, unknown>([[1, 99], [3, -7]]));
+  assert.equal(odd.kty, 99);
+  assert.equal(coseKeyToSpki(odd), undefined);
+  assert.throws(() => verifyCoseSignature(odd, new Uint8Array(1), new Uint8Array(1)), CtapFormatError);
+  // PS256 is not verified here (needs RSA-PSS padding in crypto/primitives.ts)
+  const rsa = parseCoseKey(fromHex(vectors.find((v) => v.id === 'pyfido2-cose-rs256')!.input)).key;
+  assert.throws(() => verifyCoseSignature(rsa, new Uint8Array(1), new Uint8Array(256), COSE_ALG.PS256), CtapFormatError);
+});
