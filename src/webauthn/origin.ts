@@ -1,0 +1,123 @@
+/**
+ * Origin and RP ID rules (WebAuthn L3 §5.1.3 step 7-8, §5.1.4 step 7-8;
+ * HTML "is a registrable domain suffix of or is equal to"). Everything here
+ * runs before any key is touched, and every refusal is a SecurityError.
+ *
+ * Hosts are compared in their ASCII (punycode, lower-case) form, as the URL
+ * host parser gives them. Secure origins only: https, or http on `localhost`
+ * and `*.localhost` (what browsers treat as potentially trustworthy and still
+ * a domain). IP-address origins are refused: an IP is not a valid domain.
+ */
+import { webAuthnError } from './errors.js';
+import { publicSuffix } from './public-suffix.js';
+
+/** An app's own decision (e.g. related origins, an Electron custom scheme). Returning false is a SecurityError. */
+export type VerifyRpId = (rpId: string, origin: string) => boolean | Promise<boolean>;
+
+export interface CallerOrigin {
+  /** The ASCII serialization (scheme://host[:port]) that goes into clientDataJSON. */
+  serialized: string;
+  scheme: string;
+  /** ASCII host (IPv6 in brackets). */
+  host: string;
+  /** True for an IPv4/IPv6 host. */
+  isIp: boolean;
+}
+
+const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
+
+/** Parse an origin string; a path, query, fragment or credentials make it a TypeError (it is not an origin). */
+export function parseCallerOrigin(origin: string): CallerOrigin {
+  if (typeof origin !== 'string' || origin.length === 0) throw new TypeError('origin must be a non-empty string such as "https://example.com"');
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new TypeError(`origin "${origin}" is not a valid URL`);
+  }
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new TypeError(`origin "${origin}" must be scheme://host[:port] only`);
+  }
+  const scheme = url.protocol.slice(0, -1);
+  const host = url.hostname;
+  const serialized = url.origin !== 'null' ? url.origin : `${url.protocol}//${url.host}`;
+  return { serialized, scheme, host, isIp: host.startsWith('[') || IPV4.test(host) };
+}
+
+/** True for `localhost` and `*.localhost` (RFC 6761 / the secure-contexts spec). */
+export function isLocalhost(host: string): boolean {
+  const h = host.endsWith('.') ? host.slice(0, -1) : host;
+  return h === 'localhost' || h.endsWith('.localhost');
+}
+
+/**
+ * Parse an RP ID the way HTML parses hostSuffixString: through the URL host
+ * parser (IDN to punycode, lower case). Returns null when it is not a domain.
+ */
+export function parseRpIdHost(rpId: string): string | null {
+  if (typeof rpId !== 'string' || rpId.length === 0 || rpId.length > 253 * 4) return null;
+  if (/[\s:/?#@[\]\\%]/.test(rpId)) return null;
+  let host: string;
+  try {
+    host = new URL(`https://${rpId}/`).hostname;
+  } catch {
+    return null;
+  }
+  if (host.length === 0 || IPV4.test(host)) return null;
+  return host;
+}
+
+/** HTML's "is a registrable domain suffix of or is equal to", on ASCII hosts, PSL with private domains. */
+export function isRegistrableDomainSuffixOrEqual(hostSuffix: string, originalHost: string): boolean {
+  if (hostSuffix.length === 0) return false;
+  if (hostSuffix === originalHost) return true;
+  if (hostSuffix.startsWith('[') || originalHost.startsWith('[') || IPV4.test(hostSuffix) || IPV4.test(originalHost)) return false;
+  if (!originalHost.endsWith(`.${hostSuffix}`)) return false;
+  const suffixOfSuffix = publicSuffix(hostSuffix);
+  const suffixOfOriginal = publicSuffix(originalHost);
+  if (suffixOfSuffix === null || suffixOfOriginal === null) return false;
+  if (hostSuffix === suffixOfSuffix) return false;
+  if (`.${suffixOfOriginal}`.endsWith(`.${hostSuffix}`)) return false;
+  return true;
+}
+
+export interface ResolvedRp {
+  /** The RP ID sent to the key and hashed into rpIdHash (ASCII form). */
+  rpId: string;
+  origin: CallerOrigin;
+}
+
+/**
+ * Decide the RP ID for a ceremony: `rpId` given by the options (or the
+ * origin's effective domain when absent), checked against the origin; or,
+ * when the app passes `verifyRpId`, checked by the app instead.
+ */
+export async function resolveRpId(origin: string, rpId: string | undefined, verifyRpId?: VerifyRpId): Promise<ResolvedRp> {
+  const caller = parseCallerOrigin(origin);
+  if (verifyRpId) {
+    const id = rpId ?? caller.host;
+    const host = parseRpIdHost(id);
+    if (!host) throw webAuthnError('SecurityError', `"${id}" is not a valid RP ID (a domain name)`);
+    if ((await verifyRpId(host, caller.serialized)) !== true) {
+      throw webAuthnError('SecurityError', `The application's verifyRpId refused RP ID "${host}" for origin ${caller.serialized}`);
+    }
+    return { rpId: host, origin: caller };
+  }
+  const secure = caller.scheme === 'https' || (caller.scheme === 'http' && isLocalhost(caller.host));
+  if (!secure) {
+    throw webAuthnError('SecurityError', `WebAuthn needs a secure origin: https, or http://localhost; ${caller.serialized} is not one`);
+  }
+  if (caller.isIp) {
+    throw webAuthnError('SecurityError', `The origin ${caller.serialized} is an IP address, not a valid domain; WebAuthn needs a domain name`);
+  }
+  const effectiveDomain = caller.host;
+  if (rpId === undefined) return { rpId: effectiveDomain, origin: caller };
+  const host = parseRpIdHost(rpId);
+  if (!host || !isRegistrableDomainSuffixOrEqual(host, effectiveDomain)) {
+    throw webAuthnError(
+      'SecurityError',
+      `The relying party ID "${rpId}" is not a registrable domain suffix of, nor equal to the current domain "${effectiveDomain}".`,
+    );
+  }
+  return { rpId: host, origin: caller };
+}
