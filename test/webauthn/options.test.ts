@@ -95,7 +95,7 @@ test('BufferSource members are copied: views at an offset, ArrayBuffers', () => 
 
 test('extension combinations a browser refuses', () => {
   const allow = [{ type: 'public-key', id: new Uint8Array([1, 2]) }];
-  const req = (extensions: object, allowCredentials: typeof allow = []) => () =>
+  const req = (extensions: Record<string, unknown>, allowCredentials: typeof allow = []) => () =>
     normalizeRequestOptions({ challenge: new Uint8Array(16), allowCredentials, extensions });
   assert.throws(req({ largeBlob: { write: new Uint8Array(1) } }), named('NotSupportedError'));
   assert.throws(req({ largeBlob: { read: true, write: new Uint8Array(1) } }, allow), named('NotSupportedError'));
