@@ -103,6 +103,7 @@ export function exitCodeFor(e: unknown): number {
 function nextStep(e: unknown): string | undefined {
   const ctap = findCause(e, CtapError);
   if (ctap) {
+    if (ctap.command === 0x07) return undefined; // reset: the library's message already says what to do
     const left = ctap.retriesLeft;
     switch (ctap.specName) {
       case 'CTAP2_ERR_PIN_INVALID':
@@ -126,9 +127,6 @@ function nextStep(e: unknown): string | undefined {
         return 'The key was not touched in time: run the command again and touch the key when it blinks.';
       case 'CTAP2_ERR_NO_CREDENTIALS':
         return 'The key holds no credential for this request.';
-      case 'CTAP2_ERR_OPERATION_DENIED':
-      case 'CTAP2_ERR_NOT_ALLOWED':
-        return 'The key refused: for `ctap reset`, unplug the key, plug it back in and run the command within 10 seconds, then touch it.';
       case 'CTAP1_ERR_INVALID_COMMAND':
         return 'This key does not support that command.';
       default:
@@ -160,7 +158,7 @@ export function errorReport(e: unknown): ErrorReport {
 export function humanMessage(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const step = nextStep(e);
-  const base = e.message;
-  if (!step) return base;
-  return base.endsWith('.') ? `${base} ${step}` : `${base}. ${step}`;
+  if (!step) return e.message;
+  const ctap = findCause(e, CtapError);
+  return ctap ? `${step} (${ctap.specName})` : `${e.message}. ${step}`;
 }

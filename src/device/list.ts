@@ -4,11 +4,9 @@
  * (its native library is missing), it rejects with the HidError
  * BACKEND_UNAVAILABLE whose hint names the package to install.
  */
+import { listHidDevices } from '../hid/node-hid.js';
 import type { HidDeviceInfo } from '../hid/port.js';
 
 export async function listDevices(): Promise<HidDeviceInfo[]> {
-  // TEMPORARY until src/hid/node-hid.ts lands (then a static import).
-  const spec = '../hid/node-hid.js';
-  const m = (await import(spec)) as { listHidDevices(): Promise<HidDeviceInfo[]> };
-  return m.listHidDevices();
+  return listHidDevices();
 }

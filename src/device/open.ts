@@ -13,9 +13,11 @@ import { Ctap2Session } from '../ctap2/session.js';
 import { CtapHidChannel } from '../ctaphid/channel.js';
 import type { CtapHidInitInfo, CtapTransport } from '../ctaphid/transport.js';
 import { HidError } from '../hid/errors.js';
+import { openHidDevice } from '../hid/node-hid.js';
 import type { HidDeviceInfo, HidPort } from '../hid/port.js';
 import type { CallOptions } from '../util/deadline.js';
 import { listDevices } from './list.js';
+import type { VirtualAuthenticatorOptions } from '../virtual/index.js';
 import { tracePort, type TraceSink } from './trace.js';
 
 export type DeviceSpec =
@@ -44,7 +46,7 @@ export interface OpenDeviceOptions extends CallOptions {
   /** Called when several keys are present and the user must touch one. */
   onSelect?: (() => void) | undefined;
   /** For `virtual` / `virtual:FILE`: options of the in-process VirtualAuthenticator. */
-  virtual?: Record<string, unknown> | undefined;
+  virtual?: VirtualAuthenticatorOptions | undefined;
 }
 
 /** An open key: what upper layers and the CLI use. */
@@ -101,7 +103,7 @@ async function openPort(spec: string, parsed: DeviceSpec, opts: OpenDeviceOption
       return { port: await openUdpPort(parsed.spec) };
     case 'virtual': {
       // Loaded on demand: programs that never use the virtual key do not load it.
-      const { VirtualAuthenticator } = await loadVirtual();
+      const { VirtualAuthenticator } = await import('../virtual/index.js');
       const key = await VirtualAuthenticator.create({ ...(opts.virtual ?? {}), ...(parsed.file ? { stateFile: parsed.file } : {}) });
       return { port: key.port(), cleanup: async () => key.close() };
     }
@@ -127,19 +129,11 @@ async function openPort(spec: string, parsed: DeviceSpec, opts: OpenDeviceOption
   }
 }
 
-// TEMPORARY until src/hid/node-hid.ts, src/hid/udp.ts and src/virtual/index.ts land (then static imports).
+// TEMPORARY until src/hid/udp.ts lands (then a static import).
 const lateImport = (p: string): Promise<unknown> => import(p);
-async function openHidDevice(path: string): Promise<HidPort> {
-  const m = (await lateImport('../hid/node-hid.js')) as { openHidDevice(path: string): Promise<HidPort> };
-  return m.openHidDevice(path);
-}
 async function openUdpPort(spec: string): Promise<HidPort> {
   const m = (await lateImport('../hid/udp.js')) as { openUdpPort(spec: string): Promise<HidPort> };
   return m.openUdpPort(spec);
-}
-interface VirtualKeyLike { port(): HidPort; close(): Promise<void> | void }
-async function loadVirtual(): Promise<{ VirtualAuthenticator: { create(o: Record<string, unknown>): Promise<VirtualKeyLike> } }> {
-  return (await lateImport('../virtual/index.js')) as { VirtualAuthenticator: { create(o: Record<string, unknown>): Promise<VirtualKeyLike> } };
 }
 
 type SelectFn = (devices: HidDeviceInfo[], opts: CallOptions) => Promise<HidPort>;

@@ -4,7 +4,6 @@
  * is an error (exit 7), never repaired.
  */
 import { decodeCbor } from '../../cbor/index.js';
-import { CTAP2_CMD, type Ctap2CommandName } from '../../ctap2/commands.js';
 import { toJson, type JsonValue } from '../../ctap2/json.js';
 import { statusName } from '../../ctap2/status.js';
 import { CTAPHID } from '../../ctaphid/constants.js';
@@ -13,7 +12,7 @@ import { fromHex, toHex } from '../../util/bytes.js';
 import { str } from '../args.js';
 import type { CommandDef, Context } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
-import { describeCtap2, describeKind, CTAP2_DECODE_COMMANDS } from '../describe.js';
+import { describeCtap2, describeKind, CTAP2_DECODE_COMMANDS, type Ctap2DecodeCommand } from '../describe.js';
 import { printTree } from '../render.js';
 
 const KINDS = ['ctaphid', 'ctap2', 'authdata', 'attestation', 'cose', 'u2f-register', 'u2f-authenticate'] as const;
@@ -38,18 +37,18 @@ async function inputBytes(ctx: Context): Promise<Uint8Array> {
   }
 }
 
-function commandOption(ctx: Context, required: boolean): Ctap2CommandName | undefined {
+function commandOption(ctx: Context, required: boolean): Ctap2DecodeCommand | undefined {
   const name = str(ctx.args.values, 'command');
   if (name === undefined) {
     if (required) throw new UsageError(`decode ctap2 needs --command NAME (one of: ${CTAP2_DECODE_COMMANDS.join(', ')})`);
     return undefined;
   }
   if (!(CTAP2_DECODE_COMMANDS as readonly string[]).includes(name)) throw new UsageError(`--command takes one of: ${CTAP2_DECODE_COMMANDS.join(', ')}`);
-  return name as Ctap2CommandName;
+  return name as Ctap2DecodeCommand;
 }
 
 /** One CTAPHID message's payload, interpreted by its command. */
-function interpretMessage(cmd: number, payload: Uint8Array, command: Ctap2CommandName | undefined): JsonValue {
+function interpretMessage(cmd: number, payload: Uint8Array, command: Ctap2DecodeCommand | undefined): JsonValue {
   switch (cmd) {
     case CTAPHID.INIT: {
       const r = parseInitResponse(payload);
@@ -74,7 +73,10 @@ function interpretMessage(cmd: number, payload: Uint8Array, command: Ctap2Comman
       if (payload.length === 0) return { status: null };
       const status = payload[0]!;
       if (payload.length === 1 || status !== 0) return { status, statusName: statusName(status) };
-      if (command) return { status, statusName: statusName(status), ...(describeCtap2(command, payload).json as Record<string, JsonValue>) };
+      if (command) {
+        const d = describeCtap2(command, payload).json as Record<string, JsonValue>;
+        return { status, statusName: statusName(status), decoded: d['decoded'] ?? null };
+      }
       const d = decodeCbor(payload.subarray(1), { context: 'CBOR response' });
       return { status, statusName: statusName(status), cbor: toJson(d.value), ...(d.nonCanonical.length ? { nonCanonical: d.nonCanonical } : {}) };
     }
@@ -167,5 +169,3 @@ HEX may contain spaces, colons and 0x prefixes; "-" or nothing reads it from sta
     return undefined;
   },
 };
-
-export { CTAP2_CMD };

@@ -1,6 +1,10 @@
 /** Every `ctap` command, in the order `ctap --help` lists them. */
 import type { CommandDef } from '../context.js';
 import { decodeCommand } from './decode.js';
+import { configCommand } from './config.js';
+import { credsCommand } from './creds.js';
+import { pinCommand } from './pin.js';
+import { resetCommand } from './reset.js';
 import { infoCommand, listCommand, pingCommand, winkCommand } from './device-basics.js';
 
-export const COMMANDS: readonly CommandDef[] = [listCommand, infoCommand, pingCommand, winkCommand, decodeCommand];
+export const COMMANDS: readonly CommandDef[] = [listCommand, infoCommand, pingCommand, winkCommand, pinCommand, credsCommand, configCommand, resetCommand, decodeCommand];

@@ -1,0 +1,146 @@
+/** `ctap creds list|delete ID|update ID`: discoverable credentials (credentialManagement). */
+import { CredentialManagement, type CredentialInfo, type RpInfo } from '../../ctap2/credential-management.js';
+import { CtapError, CTAP2_STATUS } from '../../ctap2/status.js';
+import { toHex } from '../../util/bytes.js';
+import { base64urlDecode, base64urlEncode } from '../../webauthn/base64url.js';
+import { str } from '../args.js';
+import { noMoreOperands, operand, type CommandDef, type Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import { pinToken } from '../token.js';
+
+const CRED_PROTECT_NAMES: Readonly<Record<number, string>> = {
+  1: 'userVerificationOptional',
+  2: 'userVerificationOptionalWithCredentialIDList',
+  3: 'userVerificationRequired',
+};
+
+interface Listed {
+  rp: RpInfo;
+  credentials: CredentialInfo[];
+}
+
+async function manager(ctx: Context): Promise<CredentialManagement> {
+  const d = await ctx.device();
+  const token = await pinToken(ctx, d, ['cm']);
+  return CredentialManagement.open(d.session, token, ctx.callOptions());
+}
+
+async function enumerate(ctx: Context, cm: CredentialManagement): Promise<Listed[]> {
+  const opts = ctx.callOptions();
+  const rps = await cm.enumerateRps(opts);
+  const out: Listed[] = [];
+  for (const rp of rps) out.push({ rp, credentials: await cm.enumerateCredentials(rp.rpIDHash, opts) });
+  return out;
+}
+
+function credentialIdArg(ctx: Context): Uint8Array {
+  const id = operand(ctx, 1, 'credential ID (base64url, as `ctap creds list` prints it)');
+  try {
+    return base64urlDecode(id, 'credential ID');
+  } catch {
+    throw new UsageError('the credential ID is not base64url: copy it from `ctap creds list`');
+  }
+}
+
+function find(listed: Listed[], id: Uint8Array): { rp: RpInfo; cred: CredentialInfo } | undefined {
+  const want = toHex(id);
+  for (const l of listed) for (const c of l.credentials) if (toHex(c.credentialID.id) === want) return { rp: l.rp, cred: c };
+  return undefined;
+}
+
+function notFound(): CtapError {
+  return new CtapError(CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS, { message: 'no discoverable credential with that ID is on the key (see `ctap creds list`)' });
+}
+
+const userLabel = (c: CredentialInfo): string => c.user.name ?? c.user.displayName ?? base64urlEncode(c.user.id);
+
+export const credsCommand: CommandDef = {
+  name: 'creds',
+  summary: 'discoverable credentials on the key: list, delete, update the user name',
+  usage: `creds list [--json]
+creds delete ID [--yes]
+creds update ID [--name NAME] [--display-name NAME]`,
+  details: 'ID is the credential ID in base64url, as `ctap creds list` prints it. Needs the PIN.',
+  options: { name: { type: 'string' }, 'display-name': { type: 'string' } },
+  async run(ctx) {
+    const sub = ctx.operands[0];
+    const opts = ctx.callOptions();
+    switch (sub) {
+      case 'list': {
+        noMoreOperands(ctx, 1);
+        const cm = await manager(ctx);
+        const meta = await cm.getCredsMetadata(opts);
+        const listed = await enumerate(ctx, cm);
+        const json = {
+          existingResidentCredentialsCount: meta.existingResidentCredentialsCount,
+          maxPossibleRemainingResidentCredentialsCount: meta.maxPossibleRemainingResidentCredentialsCount,
+          rps: listed.map((l) => ({
+            rp: { id: l.rp.rp.id, ...(l.rp.rp.name !== undefined ? { name: l.rp.rp.name } : {}) },
+            rpIDHash: toHex(l.rp.rpIDHash),
+            credentials: l.credentials.map((c) => ({
+              credentialId: base64urlEncode(c.credentialID.id),
+              user: {
+                id: base64urlEncode(c.user.id),
+                ...(c.user.name !== undefined ? { name: c.user.name } : {}),
+                ...(c.user.displayName !== undefined ? { displayName: c.user.displayName } : {}),
+              },
+              ...(c.credProtect !== undefined ? { credProtect: c.credProtect } : {}),
+              largeBlobKey: c.largeBlobKey !== undefined,
+            })),
+          })),
+        };
+        ctx.out.result(json, () => {
+          const total = meta.existingResidentCredentialsCount;
+          ctx.out.line(`${total} discoverable credential${total === 1 ? '' : 's'}, room for ${meta.maxPossibleRemainingResidentCredentialsCount} more`);
+          if (total === 0) return;
+          ctx.out.line();
+          ctx.out.table(
+            ['RP ID', 'USER', 'DISPLAY NAME', 'PROTECTION', 'CREDENTIAL ID'],
+            listed.flatMap((l) =>
+              l.credentials.map((c) => [
+                l.rp.rp.id,
+                c.user.name ?? '-',
+                c.user.displayName ?? '-',
+                c.credProtect !== undefined ? (CRED_PROTECT_NAMES[c.credProtect] ?? String(c.credProtect)) : '-',
+                base64urlEncode(c.credentialID.id),
+              ]),
+            ),
+          );
+        });
+        return undefined;
+      }
+      case 'delete': {
+        noMoreOperands(ctx, 2);
+        const id = credentialIdArg(ctx);
+        const cm = await manager(ctx);
+        const hit = find(await enumerate(ctx, cm), id);
+        if (!hit) throw notFound();
+        if (!(await ctx.confirm(`Delete the credential of ${userLabel(hit.cred)} for ${hit.rp.rp.id}? This cannot be undone`))) {
+          ctx.out.line('Nothing deleted.');
+          return 1;
+        }
+        await cm.deleteCredential(hit.cred.credentialID, opts);
+        ctx.out.result({ deleted: base64urlEncode(id), rpId: hit.rp.rp.id }, () => ctx.out.line(`Deleted the credential of ${userLabel(hit.cred)} for ${hit.rp.rp.id}.`));
+        return undefined;
+      }
+      case 'update': {
+        noMoreOperands(ctx, 2);
+        const id = credentialIdArg(ctx);
+        const name = str(ctx.args.values, 'name');
+        const displayName = str(ctx.args.values, 'display-name');
+        if (name === undefined && displayName === undefined) throw new UsageError('creds update needs --name and/or --display-name');
+        const cm = await manager(ctx);
+        const hit = find(await enumerate(ctx, cm), id);
+        if (!hit) throw notFound();
+        const user = { id: hit.cred.user.id, name: name ?? hit.cred.user.name, displayName: displayName ?? hit.cred.user.displayName };
+        await cm.updateUserInformation(hit.cred.credentialID, user, opts);
+        ctx.out.result({ updated: base64urlEncode(id), user: { id: base64urlEncode(user.id), name: user.name ?? null, displayName: user.displayName ?? null } }, () =>
+          ctx.out.line(`Updated: ${user.name ?? '-'} (${user.displayName ?? '-'}) for ${hit.rp.rp.id}.`),
+        );
+        return undefined;
+      }
+      default:
+        throw new UsageError('creds takes one of: list, delete ID, update ID');
+    }
+  },
+};
