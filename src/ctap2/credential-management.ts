@@ -4,7 +4,18 @@
  * `credentialMgmtPreview`. Every authenticated subcommand carries
  * pinUvAuthParam = authenticate(token, subCommand || subCommandParams).
  */
-import { asMap, asText, asBytes, CborError, CborMapReader, encodeCbor, type CborValue } from '../cbor/index.js';
+import { CborError, CborMapReader, encodeCbor, type CborValue } from '../cbor/index.js';
+import { decodeCoseKey, type CoseKey } from './cose-key.js';
+import {
+  decodeCredentialDescriptor,
+  decodeRpEntity,
+  decodeUserEntity,
+  encodeCredentialDescriptor,
+  encodeUserEntity,
+  type PublicKeyCredentialDescriptor,
+  type PublicKeyCredentialRpEntity,
+  type PublicKeyCredentialUserEntity,
+} from './entities.js';
 import type { TransactOptions } from '../ctaphid/transport.js';
 import { CTAP2_CMD } from './commands.js';
 import type { PinUvAuthToken } from './client-pin.js';
@@ -50,91 +61,21 @@ export const CREDENTIAL_MANAGEMENT_RESPONSE = {
   thirdPartyPayment: 0x0c,
 } as const;
 
-export interface RpEntity {
-  id: string;
-  name?: string | undefined;
-  /** Other members the key sent (e.g. icon), kept as decoded. */
-  [extra: string]: unknown;
-}
-
-export interface UserEntity {
-  id: Uint8Array;
-  name?: string | undefined;
-  displayName?: string | undefined;
-  [extra: string]: unknown;
-}
-
-export interface CredentialDescriptor {
-  type: string;
-  id: Uint8Array;
-  transports?: string[] | undefined;
-}
+export type { PublicKeyCredentialRpEntity as RpEntity, PublicKeyCredentialUserEntity as UserEntity, PublicKeyCredentialDescriptor as CredentialDescriptor };
 
 export interface CredentialManagementResponse {
   existingResidentCredentialsCount?: number | undefined;
   maxPossibleRemainingResidentCredentialsCount?: number | undefined;
-  rp?: RpEntity | undefined;
+  rp?: PublicKeyCredentialRpEntity | undefined;
   rpIDHash?: Uint8Array | undefined;
   totalRPs?: number | undefined;
-  user?: UserEntity | undefined;
-  credentialID?: CredentialDescriptor | undefined;
-  /** The COSE_Key as decoded (integer labels). */
-  publicKey?: ReadonlyMap<unknown, unknown> | undefined;
+  user?: PublicKeyCredentialUserEntity | undefined;
+  credentialID?: PublicKeyCredentialDescriptor | undefined;
+  publicKey?: CoseKey | undefined;
   totalCredentials?: number | undefined;
   credProtect?: number | undefined;
   largeBlobKey?: Uint8Array | undefined;
   thirdPartyPayment?: boolean | undefined;
-}
-
-function textMapReader(v: unknown, path: string): Map<string, unknown> {
-  const m = asMap(v, path);
-  const out = new Map<string, unknown>();
-  for (const [k, x] of m) out.set(asText(k, `${path} key`), x);
-  return out;
-}
-
-export function decodeRpEntity(v: unknown, path = 'rp'): RpEntity {
-  const m = textMapReader(v, path);
-  const out: RpEntity = { id: asText(m.get('id'), `${path}.id`) };
-  for (const [k, x] of m) if (k !== 'id') out[k] = k === 'name' ? asText(x, `${path}.name`) : x;
-  return out;
-}
-
-export function decodeUserEntity(v: unknown, path = 'user'): UserEntity {
-  const m = textMapReader(v, path);
-  const out: UserEntity = { id: asBytes(m.get('id'), `${path}.id`, 64) };
-  for (const [k, x] of m) {
-    if (k === 'id') continue;
-    out[k] = k === 'name' || k === 'displayName' ? asText(x, `${path}.${k}`) : x;
-  }
-  return out;
-}
-
-export function decodeCredentialDescriptor(v: unknown, path = 'credentialID'): CredentialDescriptor {
-  const m = textMapReader(v, path);
-  const out: CredentialDescriptor = { type: asText(m.get('type'), `${path}.type`), id: asBytes(m.get('id'), `${path}.id`) };
-  if (m.has('transports')) {
-    const t = m.get('transports');
-    if (!Array.isArray(t)) throw new CborError('CBOR_TYPE', 'expected an array', `${path}.transports`);
-    out.transports = t.map((x, i) => asText(x, `${path}.transports[${i}]`));
-  }
-  return out;
-}
-
-export function encodeCredentialDescriptor(d: CredentialDescriptor): Map<string, CborValue> {
-  const m = new Map<string, CborValue>([
-    ['id', d.id],
-    ['type', d.type],
-  ]);
-  if (d.transports) m.set('transports', d.transports);
-  return m;
-}
-
-export function encodeUserEntity(u: { id: Uint8Array; name?: string | undefined; displayName?: string | undefined }): Map<string, CborValue> {
-  const m = new Map<string, CborValue>([['id', u.id]]);
-  if (u.name !== undefined) m.set('name', u.name);
-  if (u.displayName !== undefined) m.set('displayName', u.displayName);
-  return m;
 }
 
 /** Decode a credentialManagement reply; an empty reply (Feitian with no credentials, delete, update) is `{}`. */
@@ -155,7 +96,7 @@ export function decodeCredentialManagementResponse(value: unknown): CredentialMa
   if (r.has(R.rp)) out.rp = decodeRpEntity(r.raw(R.rp), r.path(R.rp, 'rp'));
   if (r.has(R.user)) out.user = decodeUserEntity(r.raw(R.user), r.path(R.user, 'user'));
   if (r.has(R.credentialID)) out.credentialID = decodeCredentialDescriptor(r.raw(R.credentialID), r.path(R.credentialID, 'credentialID'));
-  if (r.has(R.publicKey)) out.publicKey = asMap(r.raw(R.publicKey), r.path(R.publicKey, 'publicKey'));
+  if (r.has(R.publicKey)) out.publicKey = decodeCoseKey(r.raw(R.publicKey), r.path(R.publicKey, 'publicKey'));
   if (out.rpIDHash && out.rpIDHash.length !== 32) throw new CborError('CBOR_TYPE', 'rpIDHash must be 32 bytes', r.path(R.rpIDHash, 'rpIDHash'));
   return out;
 }
@@ -198,14 +139,14 @@ export interface CredentialsMetadata {
 }
 
 export interface RpInfo {
-  rp: RpEntity;
+  rp: PublicKeyCredentialRpEntity;
   rpIDHash: Uint8Array;
 }
 
 export interface CredentialInfo {
-  user: UserEntity;
-  credentialID: CredentialDescriptor;
-  publicKey: ReadonlyMap<unknown, unknown>;
+  user: PublicKeyCredentialUserEntity;
+  credentialID: PublicKeyCredentialDescriptor;
+  publicKey: CoseKey;
   credProtect?: number | undefined;
   largeBlobKey?: Uint8Array | undefined;
   thirdPartyPayment?: boolean | undefined;
@@ -302,7 +243,7 @@ export class CredentialManagement {
     return out;
   }
 
-  async deleteCredential(credentialId: Uint8Array | CredentialDescriptor, opts?: TransactOptions): Promise<void> {
+  async deleteCredential(credentialId: Uint8Array | PublicKeyCredentialDescriptor, opts?: TransactOptions): Promise<void> {
     const d = descriptor(credentialId);
     const params = new Map<number, CborValue>([[CREDENTIAL_MANAGEMENT_SUBCOMMAND_PARAM.credentialID, encodeCredentialDescriptor(d)]]);
     await this.#call(CREDENTIAL_MANAGEMENT_SUBCOMMAND.deleteCredential, params, true, opts);
@@ -311,7 +252,7 @@ export class CredentialManagement {
 
   /** Replace the stored user entity (the id must stay the same; name/displayName omitted are removed). */
   async updateUserInformation(
-    credentialId: Uint8Array | CredentialDescriptor,
+    credentialId: Uint8Array | PublicKeyCredentialDescriptor,
     user: { id: Uint8Array; name?: string | undefined; displayName?: string | undefined },
     opts?: TransactOptions,
   ): Promise<void> {
@@ -330,7 +271,7 @@ export class CredentialManagement {
   }
 }
 
-function descriptor(c: Uint8Array | CredentialDescriptor): CredentialDescriptor {
+function descriptor(c: Uint8Array | PublicKeyCredentialDescriptor): PublicKeyCredentialDescriptor {
   if (c instanceof Uint8Array) return { type: 'public-key', id: c };
   return c;
 }

@@ -1,0 +1,3 @@
+export * from './apdu.js';
+export * from './u2f.js';
+export * from './session.js';
