@@ -195,13 +195,18 @@ function describeAuthDataLenient(bytes: Uint8Array): JsonObject {
   }
 }
 
+function rfc4514(name: string | undefined): string {
+  return (name ?? '').split('\n').filter(Boolean).reverse().join(',');
+}
+
 function certSummary(der: Uint8Array): JsonObject {
   const out: JsonObject = { der: toHex(der) };
   try {
     const c = new X509Certificate(der);
-    out['subject'] = c.subject.split('\n').reverse().join(',');
-    out['issuer'] = c.issuer.split('\n').reverse().join(',');
-    out['serial'] = c.serialNumber.toLowerCase();
+    // RFC 4514 order (most specific first), as python-fido2 / cryptography print it; an empty name is ''
+    out['subject'] = rfc4514(c.subject);
+    out['issuer'] = rfc4514(c.issuer);
+    out['serial'] = c.serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
   } catch {
     out['error'] = 'not a valid X.509 certificate';
   }
@@ -221,8 +226,6 @@ export function describeAttStmt(attStmt: Map<unknown, unknown>): JsonObject {
   if (sig instanceof Uint8Array) out['sig'] = toHex(sig);
   const x5c = attStmt.get('x5c');
   if (Array.isArray(x5c)) out['x5c'] = x5c.map((c) => (c instanceof Uint8Array ? certSummary(c) : toJson(c)));
-  const ver = attStmt.get('ver');
-  if (typeof ver === 'string') out['ver'] = ver;
   return out;
 }
 
