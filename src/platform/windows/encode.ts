@@ -1,0 +1,401 @@
+/**
+ * WebAuthn options → webauthn.h input structs, laid out in one Arena for the
+ * running API version. Pure; the FFI step only copies the arena in.
+ */
+import { Arena, type StructWriter } from './arena.js';
+import { structVersionsFor, supports } from './api-versions.js';
+import {
+  WEBAUTHN_ATTESTATION_CONVEYANCE_PREFERENCE,
+  WEBAUTHN_AUTHENTICATOR_ATTACHMENT,
+  WEBAUTHN_AUTHENTICATOR_HMAC_SECRET_VALUES_FLAG,
+  WEBAUTHN_CREDENTIAL_TYPE_PUBLIC_KEY,
+  WEBAUTHN_CRED_LARGE_BLOB_OPERATION,
+  WEBAUTHN_CTAP_TRANSPORT,
+  WEBAUTHN_ENTERPRISE_ATTESTATION,
+  WEBAUTHN_EXTENSIONS_IDENTIFIER,
+  WEBAUTHN_HASH_ALGORITHM_SHA_256,
+  WEBAUTHN_LARGE_BLOB_SUPPORT,
+  WEBAUTHN_USER_VERIFICATION,
+  WEBAUTHN_USER_VERIFICATION_REQUIREMENT,
+} from './constants.js';
+import {
+  layoutOf,
+  WEBAUTHN_AUTHENTICATOR_GET_ASSERTION_OPTIONS,
+  WEBAUTHN_AUTHENTICATOR_MAKE_CREDENTIAL_OPTIONS,
+  WEBAUTHN_CLIENT_DATA,
+  WEBAUTHN_COSE_CREDENTIAL_PARAMETER,
+  WEBAUTHN_COSE_CREDENTIAL_PARAMETERS,
+  WEBAUTHN_CRED_BLOB_EXTENSION,
+  WEBAUTHN_CRED_PROTECT_EXTENSION_IN,
+  WEBAUTHN_CRED_WITH_HMAC_SECRET_SALT,
+  WEBAUTHN_CREDENTIAL_EX,
+  WEBAUTHN_CREDENTIAL_LIST,
+  WEBAUTHN_EXTENSION,
+  WEBAUTHN_HMAC_SECRET_SALT,
+  WEBAUTHN_HMAC_SECRET_SALT_VALUES,
+  WEBAUTHN_RP_ENTITY_INFORMATION,
+  WEBAUTHN_USER_ENTITY_INFORMATION,
+} from './layout.js';
+import type {
+  BufferSourceLike,
+  DllCreationOptions,
+  DllCredentialDescriptor,
+  DllRequestOptions,
+  PrfValues,
+  UserVerificationRequirement,
+} from './types.js';
+
+export function bytesOf(b: BufferSourceLike): Uint8Array {
+  if (b instanceof Uint8Array) return b;
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return new Uint8Array(b);
+}
+
+const UV: Readonly<Record<UserVerificationRequirement, number>> = {
+  required: WEBAUTHN_USER_VERIFICATION_REQUIREMENT.REQUIRED,
+  preferred: WEBAUTHN_USER_VERIFICATION_REQUIREMENT.PREFERRED,
+  discouraged: WEBAUTHN_USER_VERIFICATION_REQUIREMENT.DISCOURAGED,
+};
+
+/** WebAuthn's default is "preferred"; an unknown value is treated as the default (WebAuthn §5.4.6). */
+export function uvRequirement(uv: string | undefined): number {
+  return UV[uv as UserVerificationRequirement] ?? WEBAUTHN_USER_VERIFICATION_REQUIREMENT.PREFERRED;
+}
+
+const TRANSPORT_BITS: Readonly<Record<string, number>> = {
+  usb: WEBAUTHN_CTAP_TRANSPORT.USB,
+  nfc: WEBAUTHN_CTAP_TRANSPORT.NFC,
+  ble: WEBAUTHN_CTAP_TRANSPORT.BLE,
+  'smart-card': WEBAUTHN_CTAP_TRANSPORT.SMART_CARD,
+  hybrid: WEBAUTHN_CTAP_TRANSPORT.HYBRID,
+  internal: WEBAUTHN_CTAP_TRANSPORT.INTERNAL,
+};
+
+/** AuthenticatorTransport strings → WEBAUTHN_CTAP_TRANSPORT_* bits; 0 = no restriction. Unknown strings are ignored (WebAuthn §5.8.4). */
+export function transportBits(transports: readonly string[] | undefined): number {
+  let bits = 0;
+  for (const t of transports ?? []) bits |= TRANSPORT_BITS[t] ?? 0;
+  return bits;
+}
+
+const CRED_PROTECT: Readonly<Record<string, number>> = {
+  userVerificationOptional: WEBAUTHN_USER_VERIFICATION.OPTIONAL,
+  userVerificationOptionalWithCredentialIDList: WEBAUTHN_USER_VERIFICATION.OPTIONAL_WITH_CREDENTIAL_ID_LIST,
+  userVerificationRequired: WEBAUTHN_USER_VERIFICATION.REQUIRED,
+};
+
+/** Arena offsets of what a call passes, plus what it needs to read back. */
+export interface EncodedCall {
+  arena: Arena;
+  apiVersion: number;
+  /** dwVersion written into the options struct. */
+  optionsVersion: number;
+  clientData: number;
+  options: number;
+  /** 16 bytes for the GUID WebAuthNGetCancellationId writes. */
+  cancellationId: number;
+  /** Pointer-sized slot the DLL writes the result pointer into. */
+  resultSlot: number;
+  ignoredExtensions: string[];
+}
+
+export interface EncodedMakeCredential extends EncodedCall {
+  rp: number;
+  user: number;
+  pubKeyCredParams: number;
+}
+
+export interface EncodedGetAssertion extends EncodedCall {
+  rpId: number;
+  /** BOOL the DLL sets when the appid was used instead of the rpId (null when appid not requested). */
+  appIdUsed: number | null;
+}
+
+function clientDataStruct(arena: Arena, json: Uint8Array): number {
+  const l = layoutOf(WEBAUTHN_CLIENT_DATA, arena.pointerSize);
+  const at = arena.struct(l);
+  arena
+    .at(l, at)
+    .u32('dwVersion', 1)
+    .blob('cbClientDataJSON', 'pbClientDataJSON', json)
+    .wstr('pwszHashAlgId', WEBAUTHN_HASH_ALGORITHM_SHA_256);
+  return at;
+}
+
+/** WEBAUTHN_CREDENTIAL_LIST of CREDENTIAL_EX (with transports); null when the list is empty or absent. */
+function credentialList(arena: Arena, list: readonly DllCredentialDescriptor[] | undefined): number | null {
+  const creds = (list ?? []).filter((c) => c.type === WEBAUTHN_CREDENTIAL_TYPE_PUBLIC_KEY);
+  if (creds.length === 0) return null;
+  const exL = layoutOf(WEBAUTHN_CREDENTIAL_EX, arena.pointerSize);
+  const listL = layoutOf(WEBAUTHN_CREDENTIAL_LIST, arena.pointerSize);
+  const exOffsets = creds.map((c) => {
+    const at = arena.struct(exL);
+    arena
+      .at(exL, at)
+      .u32('dwVersion', 1)
+      .blob('cbId', 'pbId', bytesOf(c.id))
+      .wstr('pwszCredentialType', WEBAUTHN_CREDENTIAL_TYPE_PUBLIC_KEY)
+      .u32('dwTransports', transportBits(c.transports));
+    return at;
+  });
+  const ptrs = arena.reserve(arena.pointerSize * creds.length, arena.pointerSize);
+  exOffsets.forEach((o, i) => arena.ptr(ptrs + i * arena.pointerSize, o));
+  const at = arena.struct(listL);
+  arena.at(listL, at).u32('cCredentials', creds.length).ptr('ppCredentials', ptrs);
+  return at;
+}
+
+function hmacSalt(arena: Arena, v: PrfValues): number {
+  const l = layoutOf(WEBAUTHN_HMAC_SECRET_SALT, arena.pointerSize);
+  const at = arena.struct(l);
+  const w = arena.at(l, at).blob('cbFirst', 'pbFirst', bytesOf(v.first));
+  if (v.second !== undefined) w.blob('cbSecond', 'pbSecond', bytesOf(v.second));
+  return at;
+}
+
+function hints(w: StructWriter, list: readonly string[]): void {
+  const arena = w.arena;
+  const ptrs = arena.reserve(arena.pointerSize * list.length, arena.pointerSize);
+  list.forEach((h, i) => arena.ptr(ptrs + i * arena.pointerSize, arena.utf16z(h)));
+  w.u32('cCredentialHints', list.length).ptr('ppwszCredentialHints', ptrs);
+}
+
+interface ExtensionIn {
+  id: string;
+  size: number;
+  data: number;
+}
+
+function extensionArray(w: StructWriter, exts: ExtensionIn[]): void {
+  if (exts.length === 0) return;
+  const arena = w.arena;
+  const l = layoutOf(WEBAUTHN_EXTENSION, arena.pointerSize);
+  const first = arena.reserve(l.size * exts.length, l.align);
+  exts.forEach((e, i) => {
+    arena
+      .at(l, first + i * l.size)
+      .wstr('pwszExtensionIdentifier', e.id)
+      .u32('cbExtension', e.size)
+      .ptr('pvExtension', e.data);
+  });
+  w.sub('Extensions').u32('cExtensions', exts.length).ptr('pExtensions', first);
+}
+
+function boolExtension(arena: Arena, id: string): ExtensionIn {
+  const data = arena.reserve(4, 4);
+  arena.bool(data, true);
+  return { id, size: 4, data };
+}
+
+export function encodeMakeCredential(
+  o: DllCreationOptions,
+  apiVersion: number,
+  pointerSize: 4 | 8,
+  timeoutMs: number,
+): EncodedMakeCredential {
+  const arena = new Arena(pointerSize);
+  const versions = structVersionsFor(apiVersion);
+  const ignored: string[] = [];
+  const has = (f: Parameters<typeof supports>[1]): boolean => supports(apiVersion, f);
+
+  const rpL = layoutOf(WEBAUTHN_RP_ENTITY_INFORMATION, pointerSize);
+  const rp = arena.struct(rpL);
+  arena.at(rpL, rp).u32('dwVersion', 1).wstr('pwszId', o.rp.id).wstr('pwszName', o.rp.name || o.rp.id).wstr('pwszIcon', o.rp.icon);
+
+  const userL = layoutOf(WEBAUTHN_USER_ENTITY_INFORMATION, pointerSize);
+  const user = arena.struct(userL);
+  arena
+    .at(userL, user)
+    .u32('dwVersion', 1)
+    .blob('cbId', 'pbId', bytesOf(o.user.id))
+    .wstr('pwszName', o.user.name)
+    .wstr('pwszIcon', o.user.icon)
+    .wstr('pwszDisplayName', o.user.displayName);
+
+  // WebAuthn §5.1.3 step 10: an empty list means ES256 and RS256.
+  const algs = o.pubKeyCredParams.filter((p) => p.type === WEBAUTHN_CREDENTIAL_TYPE_PUBLIC_KEY).map((p) => p.alg);
+  const effective = o.pubKeyCredParams.length === 0 ? [-7, -257] : algs;
+  const pL = layoutOf(WEBAUTHN_COSE_CREDENTIAL_PARAMETER, pointerSize);
+  const psL = layoutOf(WEBAUTHN_COSE_CREDENTIAL_PARAMETERS, pointerSize);
+  const first = arena.reserve(pL.size * Math.max(1, effective.length), pL.align);
+  effective.forEach((alg, i) => {
+    arena.at(pL, first + i * pL.size).u32('dwVersion', 1).wstr('pwszCredentialType', WEBAUTHN_CREDENTIAL_TYPE_PUBLIC_KEY).i32('lAlg', alg);
+  });
+  const pubKeyCredParams = arena.struct(psL);
+  arena.at(psL, pubKeyCredParams).u32('cCredentialParameters', effective.length).ptr('pCredentialParameters', first);
+
+  const clientData = clientDataStruct(arena, o.clientDataJSON);
+
+  const optL = layoutOf(WEBAUTHN_AUTHENTICATOR_MAKE_CREDENTIAL_OPTIONS, pointerSize);
+  const options = arena.struct(optL);
+  const w = arena.at(optL, options);
+  const optionsVersion = versions.makeCredentialOptions;
+  w.u32('dwVersion', optionsVersion).u32('dwTimeoutMilliseconds', clampTimeout(o.timeout ?? timeoutMs));
+  // A security-key library: never let Windows offer Windows Hello (ANY/PLATFORM would).
+  w.u32('dwAuthenticatorAttachment', WEBAUTHN_AUTHENTICATOR_ATTACHMENT.CROSS_PLATFORM);
+
+  const sel = o.authenticatorSelection ?? {};
+  const rk = sel.residentKey ?? (sel.requireResidentKey ? 'required' : 'discouraged');
+  w.bool('bRequireResidentKey', rk === 'required');
+  if (rk === 'preferred') {
+    if (has('preferResidentKey')) w.bool('bPreferResidentKey', true);
+  }
+  w.u32('dwUserVerificationRequirement', uvRequirement(sel.userVerification));
+
+  let conveyance: number = WEBAUTHN_ATTESTATION_CONVEYANCE_PREFERENCE.NONE;
+  if (o.attestation === 'indirect') conveyance = WEBAUTHN_ATTESTATION_CONVEYANCE_PREFERENCE.INDIRECT;
+  if (o.attestation === 'direct' || o.attestation === 'enterprise') conveyance = WEBAUTHN_ATTESTATION_CONVEYANCE_PREFERENCE.DIRECT;
+  w.u32('dwAttestationConveyancePreference', conveyance);
+  if (o.attestation === 'enterprise') {
+    if (has('enterpriseAttestation')) w.u32('dwEnterpriseAttestation', WEBAUTHN_ENTERPRISE_ATTESTATION.VENDOR_FACILITATED);
+    else ignored.push('attestation:enterprise');
+  }
+
+  const cancellationId = arena.reserve(16, 4);
+  w.ptr('pCancellationId', cancellationId);
+  w.ptr('pExcludeCredentialList', credentialList(arena, o.excludeCredentials));
+
+  const x = o.extensions ?? {};
+  const exts: ExtensionIn[] = [];
+  if (x.credentialProtectionPolicy !== undefined) {
+    const level = CRED_PROTECT[x.credentialProtectionPolicy];
+    if (level === undefined) ignored.push('credentialProtectionPolicy');
+    else if (!has('credProtect')) ignored.push('credProtect');
+    else {
+      const l = layoutOf(WEBAUTHN_CRED_PROTECT_EXTENSION_IN, pointerSize);
+      const data = arena.struct(l);
+      arena.at(l, data).u32('dwCredProtect', level).bool('bRequireCredProtect', x.enforceCredentialProtectionPolicy === true);
+      exts.push({ id: WEBAUTHN_EXTENSIONS_IDENTIFIER.CRED_PROTECT, size: l.size, data });
+    }
+  }
+  if (x.hmacCreateSecret === true) exts.push(boolExtension(arena, WEBAUTHN_EXTENSIONS_IDENTIFIER.HMAC_SECRET));
+  if (x.credBlob !== undefined) {
+    if (!has('credBlob')) ignored.push('credBlob');
+    else {
+      const l = layoutOf(WEBAUTHN_CRED_BLOB_EXTENSION, pointerSize);
+      const data = arena.struct(l);
+      arena.at(l, data).blob('cbCredBlob', 'pbCredBlob', bytesOf(x.credBlob));
+      exts.push({ id: WEBAUTHN_EXTENSIONS_IDENTIFIER.CRED_BLOB, size: l.size, data });
+    }
+  }
+  if (x.minPinLength === true) {
+    if (has('minPinLength')) exts.push(boolExtension(arena, WEBAUTHN_EXTENSIONS_IDENTIFIER.MIN_PIN_LENGTH));
+    else ignored.push('minPinLength');
+  }
+  extensionArray(w, exts);
+
+  if (x.largeBlob !== undefined) {
+    const support = x.largeBlob.support === 'required' ? WEBAUTHN_LARGE_BLOB_SUPPORT.REQUIRED : WEBAUTHN_LARGE_BLOB_SUPPORT.PREFERRED;
+    if (has('largeBlob')) w.u32('dwLargeBlobSupport', support);
+    else ignored.push('largeBlob');
+  }
+  if (x.prf !== undefined) {
+    if (!has('prf')) ignored.push('prf');
+    else {
+      w.bool('bEnablePrf', true);
+      if (x.prf.eval !== undefined) {
+        if (has('prfAtCreate')) w.ptr('pPRFGlobalEval', hmacSalt(arena, x.prf.eval));
+        else ignored.push('prf.eval');
+      }
+    }
+  }
+  if (o.hints !== undefined && o.hints.length > 0) {
+    if (has('hints')) hints(w, o.hints);
+    else ignored.push('hints');
+  }
+
+  const resultSlot = arena.reserve(pointerSize, pointerSize);
+  return { arena, apiVersion, optionsVersion, rp, user, pubKeyCredParams, clientData, options, cancellationId, resultSlot, ignoredExtensions: ignored };
+}
+
+export function encodeGetAssertion(o: DllRequestOptions, apiVersion: number, pointerSize: 4 | 8, timeoutMs: number): EncodedGetAssertion {
+  const arena = new Arena(pointerSize);
+  const versions = structVersionsFor(apiVersion);
+  const ignored: string[] = [];
+  const has = (f: Parameters<typeof supports>[1]): boolean => supports(apiVersion, f);
+
+  const rpId = arena.utf16z(o.rpId);
+  const clientData = clientDataStruct(arena, o.clientDataJSON);
+
+  const optL = layoutOf(WEBAUTHN_AUTHENTICATOR_GET_ASSERTION_OPTIONS, pointerSize);
+  const options = arena.struct(optL);
+  const w = arena.at(optL, options);
+  const optionsVersion = versions.getAssertionOptions;
+  w.u32('dwVersion', optionsVersion).u32('dwTimeoutMilliseconds', clampTimeout(o.timeout ?? timeoutMs));
+  w.u32('dwAuthenticatorAttachment', WEBAUTHN_AUTHENTICATOR_ATTACHMENT.CROSS_PLATFORM);
+  w.u32('dwUserVerificationRequirement', uvRequirement(o.userVerification));
+
+  const cancellationId = arena.reserve(16, 4);
+  w.ptr('pCancellationId', cancellationId);
+  w.ptr('pAllowCredentialList', credentialList(arena, o.allowCredentials));
+
+  const x = o.extensions ?? {};
+  let appIdUsed: number | null = null;
+  if (x.appid !== undefined) {
+    appIdUsed = arena.reserve(4, 4);
+    w.wstr('pwszU2fAppId', x.appid).ptr('pbU2fAppId', appIdUsed);
+  }
+
+  const exts: ExtensionIn[] = [];
+  if (x.getCredBlob === true) {
+    if (has('credBlob')) exts.push(boolExtension(arena, WEBAUTHN_EXTENSIONS_IDENTIFIER.CRED_BLOB));
+    else ignored.push('getCredBlob');
+  }
+  extensionArray(w, exts);
+
+  if (x.largeBlob !== undefined && (x.largeBlob.read === true || x.largeBlob.write !== undefined)) {
+    if (!has('largeBlob')) ignored.push('largeBlob');
+    else if (x.largeBlob.write !== undefined) {
+      w.u32('dwCredLargeBlobOperation', WEBAUTHN_CRED_LARGE_BLOB_OPERATION.SET).blob('cbCredLargeBlob', 'pbCredLargeBlob', bytesOf(x.largeBlob.write));
+    } else {
+      w.u32('dwCredLargeBlobOperation', WEBAUTHN_CRED_LARGE_BLOB_OPERATION.GET);
+    }
+  }
+
+  const prf = x.prf;
+  const wantsPrf = prf !== undefined && (prf.eval !== undefined || (prf.evalByCredentialRaw?.length ?? 0) > 0);
+  if (wantsPrf || x.hmacGetSecret !== undefined) {
+    if (!has('prf')) ignored.push(wantsPrf ? 'prf' : 'hmacGetSecret');
+    else {
+      const vL = layoutOf(WEBAUTHN_HMAC_SECRET_SALT_VALUES, pointerSize);
+      const values = arena.struct(vL);
+      const vw = arena.at(vL, values);
+      if (wantsPrf) {
+        // PRF inputs: Windows applies SHA-256("WebAuthn PRF" || 0x00 || input) itself.
+        if (prf.eval !== undefined) vw.ptr('pGlobalHmacSalt', hmacSalt(arena, prf.eval));
+        const per = prf.evalByCredentialRaw ?? [];
+        if (per.length > 0) {
+          const cL = layoutOf(WEBAUTHN_CRED_WITH_HMAC_SECRET_SALT, pointerSize);
+          const firstCred = arena.reserve(cL.size * per.length, cL.align);
+          per.forEach((e, i) => {
+            arena
+              .at(cL, firstCred + i * cL.size)
+              .blob('cbCredID', 'pbCredID', bytesOf(e.id))
+              .ptr('pHmacSecretSalt', hmacSalt(arena, e.values));
+          });
+          vw.u32('cCredWithHmacSecretSaltList', per.length).ptr('pCredWithHmacSecretSaltList', firstCred);
+        }
+        if (x.hmacGetSecret !== undefined) ignored.push('hmacGetSecret');
+      } else if (x.hmacGetSecret !== undefined) {
+        // Raw CTAP salts: tell Windows not to treat them as PRF inputs.
+        w.u32('dwFlags', WEBAUTHN_AUTHENTICATOR_HMAC_SECRET_VALUES_FLAG);
+        const salts: PrfValues = { first: x.hmacGetSecret.salt1, second: x.hmacGetSecret.salt2 };
+        vw.ptr('pGlobalHmacSalt', hmacSalt(arena, salts));
+      }
+      w.ptr('pHmacSecretSaltValues', values);
+    }
+  }
+  if (o.hints !== undefined && o.hints.length > 0) {
+    if (has('hints')) hints(w, o.hints);
+    else ignored.push('hints');
+  }
+
+  const resultSlot = arena.reserve(pointerSize, pointerSize);
+  return { arena, apiVersion, optionsVersion, rpId, clientData, options, cancellationId, resultSlot, appIdUsed, ignoredExtensions: ignored };
+}
+
+/** dwTimeoutMilliseconds: a DWORD; Windows treats it as guidance. */
+function clampTimeout(ms: number): number {
+  if (!Number.isFinite(ms) || ms <= 0) return 0;
+  return Math.min(Math.floor(ms), 0xffff_ffff);
+}
