@@ -113,6 +113,7 @@ test('never two native reads at once, even with overlapping callers', T, async (
   const a = port.read(30);
   const b = port.read(30); // the fake rejects a second concurrent native read
   assert.deepEqual(await Promise.all([a, b]), [null, null]);
+  assert.ok(dev.readsStarted >= 1);
   await port.close();
 });
 
