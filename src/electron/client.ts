@@ -1,0 +1,35 @@
+/**
+ * The seam between the IPC handlers and the WebAuthn client: the handlers
+ * only need "create/get these JSON options for this origin, cancellable, and
+ * give me something with toJSON()". The default is the real WebAuthnClient;
+ * tests and apps with special needs pass their own factory.
+ */
+import type { JsonObject } from './protocol.js';
+
+/** What create()/get() resolve to: a PublicKeyCredential-shaped object. */
+export interface BridgeCredential {
+  toJSON(): unknown;
+}
+
+export interface BridgeCallOptions {
+  signal: AbortSignal;
+}
+
+export interface BridgeClient {
+  create(options: JsonObject, opts: BridgeCallOptions): Promise<BridgeCredential>;
+  get(options: JsonObject, opts: BridgeCallOptions): Promise<BridgeCredential>;
+}
+
+/** An app-supplied check for an RP ID the usual origin rule would refuse (related origins, custom schemes). */
+export type VerifyRpIdHook = (rpId: string, origin: string) => boolean | Promise<boolean>;
+
+export interface ClientInit<I> {
+  /** Decided by the main process from the sender frame. */
+  origin: string;
+  /** A device spec (`auto`, a HID path, `udp:HOST:PORT`, `virtual[:FILE]`). */
+  device?: string | undefined;
+  interaction?: I | undefined;
+  verifyRpId?: VerifyRpIdHook | undefined;
+}
+
+export type ClientFactory<I> = (init: ClientInit<I>) => BridgeClient;

@@ -1,0 +1,213 @@
+/**
+ * `ctap-bridge/electron/main`: the main-process half of the bridge. The main
+ * process owns the key and decides the origin; the renderer only sends JSON
+ * options and gets JSON back.
+ *
+ *   const dispose = registerMainHandlers({ ipcMain, allowOrigins: ['https://app.example.com'],
+ *     interaction: (req) => myDialogs(BrowserWindow.fromWebContents(req.webContents)) });
+ *
+ * Rules (see docs/electron.md):
+ * - The origin is taken from `event.senderFrame` (sender-origin.ts), never from
+ *   the payload; it must be in `allowOrigins` when that is given.
+ * - One request per window (webContents id): a second one while the first is
+ *   pending is refused at once with InvalidStateError (it does not wait — a
+ *   page that wants to restart calls cancel() first). Requests from different
+ *   windows wait their turn for the key (KeyQueue), each cancellable.
+ * - `cancel` aborts only the calling window's request. A window that is
+ *   destroyed, or whose main frame starts a cross-document navigation, aborts
+ *   its request.
+ * - Interaction (PIN, touch, account choice) goes to the app's callbacks in
+ *   this process, with the window that asked.
+ * - Nothing is thrown across IPC: every reply is a BridgeReply envelope.
+ *
+ * This module never imports `electron`; the app passes `ipcMain` in.
+ */
+import { toWebAuthnError, webAuthnError } from '../webauthn/errors.js';
+import { AbortedError } from '../util/errors.js';
+import type { BridgeClient, ClientFactory, VerifyRpIdHook } from './client.js';
+import { defaultClientFactory } from './default-client.js';
+import { KeyQueue } from './key-queue.js';
+import { type BridgeErrorJSON, type BridgeReply, channelsFor, checkOptionsPayload, PAYLOAD_LIMITS } from './protocol.js';
+import { type AllowOrigins, checkAllowOrigins, decideOrigin, type SenderFrameLike } from './sender-origin.js';
+
+export type { AllowOrigins, SenderFrameLike } from './sender-origin.js';
+export type { BridgeClient, BridgeCredential, BridgeCallOptions, ClientFactory, ClientInit, VerifyRpIdHook } from './client.js';
+export type { BridgeReply, BridgeErrorJSON } from './protocol.js';
+export { DEFAULT_CHANNEL_PREFIX, channelsFor } from './protocol.js';
+
+/** The parts of Electron's WebContents we use. */
+export interface WebContentsLike {
+  readonly id: number;
+  isDestroyed(): boolean;
+  once(event: 'destroyed', listener: () => void): unknown;
+  on(event: 'did-start-navigation', listener: (...args: any[]) => void): unknown;
+  removeListener(event: 'destroyed' | 'did-start-navigation', listener: (...args: any[]) => void): unknown;
+}
+
+/** The parts of Electron's IpcMainInvokeEvent we use. */
+export interface IpcInvokeEventLike {
+  readonly sender: WebContentsLike;
+  readonly senderFrame: SenderFrameLike | null;
+}
+
+/** The parts of Electron's ipcMain we use. */
+export interface IpcMainLike<E extends IpcInvokeEventLike> {
+  handle(channel: string, listener: (event: E, ...args: any[]) => unknown): void;
+  removeHandler(channel: string): void;
+}
+
+/** What the app's interaction factory is told about a request. */
+export interface BridgeRequest<W> {
+  readonly kind: 'create' | 'get';
+  /** The origin decided from the sender frame (what goes into clientDataJSON). */
+  readonly origin: string;
+  /** The window (Electron WebContents) that asked: parent your dialogs on it. */
+  readonly webContents: W;
+  /** Fires when the request ends early (cancel, window closed, navigation, dispose): close your dialogs. */
+  readonly signal: AbortSignal;
+}
+
+export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = unknown> {
+  ipcMain: IpcMainLike<E>;
+  /** Device spec for every request (default `auto`), or chosen per request. */
+  device?: string | ((req: BridgeRequest<E['sender']>) => string) | undefined;
+  /**
+   * The client's interaction callbacks (PIN entry, touch prompt, account
+   * choice). Pass a function to get the requesting window and build them per
+   * request.
+   */
+  interaction?: I | ((req: BridgeRequest<E['sender']>) => I) | undefined;
+  /** Exact origins allowed to use the key, or a predicate. Without it any secure origin may. */
+  allowOrigins?: AllowOrigins | undefined;
+  /** Passed to the client: accept an RP ID the registrable-suffix rule would refuse. */
+  verifyRpId?: VerifyRpIdHook | undefined;
+  /** Channel prefix (default `ctap-bridge`); must match the preload's. */
+  channelPrefix?: string | undefined;
+  /** Largest options payload accepted, in (approximate JSON) bytes. Default 64 KiB. */
+  maxPayloadBytes?: number | undefined;
+  /** The client seam (default: the real WebAuthnClient). */
+  createClient?: ClientFactory<I> | undefined;
+}
+
+interface Pending {
+  readonly controller: AbortController;
+}
+
+function errorJSON(e: unknown): BridgeErrorJSON {
+  const w = toWebAuthnError(e);
+  return w.ctap ? { name: w.name, message: w.message, ctap: w.ctap } : { name: w.name, message: w.message };
+}
+
+/**
+ * A main-frame, cross-document navigation is starting: the page that asked is
+ * leaving (as a browser aborts a ceremony when its document goes away).
+ * Electron passes `(details, url, isInPlace, isMainFrame, …)`; details carries
+ * the same as `{ isSameDocument, isMainFrame }` in Electron ≥ 25.
+ */
+function leavesPage(args: readonly unknown[]): boolean {
+  const d = args[0] as { isMainFrame?: unknown; isSameDocument?: unknown } | undefined;
+  const isMainFrame = typeof d?.isMainFrame === 'boolean' ? d.isMainFrame : args[3] === true;
+  const sameDocument = typeof d?.isSameDocument === 'boolean' ? d.isSameDocument : args[2] === true;
+  return isMainFrame && !sameDocument;
+}
+
+function isInteractionFactory<W, I>(v: unknown): v is (req: BridgeRequest<W>) => I {
+  return typeof v === 'function';
+}
+
+/**
+ * Register the `create`, `get` and `cancel` handlers on `ipcMain`. Returns a
+ * disposer that removes them and aborts every request still pending.
+ */
+export function registerMainHandlers<E extends IpcInvokeEventLike, I = unknown>(options: MainHandlersOptions<E, I>): () => void {
+  const { ipcMain } = options;
+  if (!ipcMain || typeof ipcMain.handle !== 'function' || typeof ipcMain.removeHandler !== 'function') {
+    throw new TypeError('registerMainHandlers needs { ipcMain } (Electron\'s ipcMain)');
+  }
+  const channels = channelsFor(options.channelPrefix);
+  const allowOrigins = checkAllowOrigins(options.allowOrigins);
+  const maxBytes = options.maxPayloadBytes ?? PAYLOAD_LIMITS.maxBytes;
+  if (!(Number.isInteger(maxBytes) && maxBytes > 0)) throw new RangeError('maxPayloadBytes must be a positive integer');
+  const createClient: ClientFactory<I> = options.createClient ?? (defaultClientFactory as ClientFactory<I>);
+  const pending = new Map<number, Pending>();
+  const queue = new KeyQueue();
+  let disposed = false;
+
+  const ceremony = async (kind: 'create' | 'get', event: E, payload: unknown): Promise<BridgeReply<unknown>> => {
+    try {
+      if (disposed) throw webAuthnError('NotAllowedError', 'The security-key bridge has been shut down');
+      const sender = event.sender;
+      if (!sender || sender.isDestroyed()) throw webAuthnError('AbortError', 'The window that asked is closed');
+      // Read the frame once, synchronously: Electron's getter returns null after navigation.
+      let frame: SenderFrameLike | null;
+      try {
+        frame = event.senderFrame;
+      } catch {
+        frame = null;
+      }
+      const origin = decideOrigin(frame, allowOrigins);
+      if (typeof origin !== 'string') throw origin;
+      const json = checkOptionsPayload(payload, maxBytes);
+      if (pending.has(sender.id)) {
+        throw webAuthnError(
+          'InvalidStateError',
+          'A security-key request is already pending in this window; wait for it or call cancel() first',
+        );
+      }
+      const controller = new AbortController();
+      const entry: Pending = { controller };
+      pending.set(sender.id, entry);
+      const onDestroyed = (): void => controller.abort(new AbortedError('The window was closed'));
+      const onNavigate = (...args: unknown[]): void => {
+        if (leavesPage(args)) controller.abort(new AbortedError('The window navigated away'));
+      };
+      sender.once('destroyed', onDestroyed);
+      sender.on('did-start-navigation', onNavigate);
+      let release: (() => void) | undefined;
+      try {
+        release = await queue.acquire(controller.signal);
+        const req: BridgeRequest<E['sender']> = { kind, origin, webContents: sender, signal: controller.signal };
+        const interaction = isInteractionFactory<E['sender'], I>(options.interaction) ? options.interaction(req) : options.interaction;
+        const device = typeof options.device === 'function' ? options.device(req) : options.device;
+        const client: BridgeClient = createClient({ origin, device, interaction, verifyRpId: options.verifyRpId });
+        controller.signal.throwIfAborted();
+        let credential;
+        try {
+          credential = await client[kind](json, { signal: controller.signal });
+        } catch (e) {
+          // Whatever the client threw after a cancel/close/navigation, the page is told AbortError.
+          if (controller.signal.aborted) throw controller.signal.reason;
+          throw e;
+        }
+        if (controller.signal.aborted) throw new AbortedError(undefined, { cause: controller.signal.reason });
+        // Plain JSON only crosses IPC (a credential's toJSON() may hold non-cloneable getters otherwise).
+        return { ok: true, value: JSON.parse(JSON.stringify(credential.toJSON())) as unknown };
+      } finally {
+        release?.();
+        if (pending.get(sender.id) === entry) pending.delete(sender.id);
+        sender.removeListener('destroyed', onDestroyed);
+        sender.removeListener('did-start-navigation', onNavigate);
+      }
+    } catch (e) {
+      return { ok: false, error: errorJSON(e) };
+    }
+  };
+
+  ipcMain.handle(channels.create, (event: E, payload: unknown) => ceremony('create', event, payload));
+  ipcMain.handle(channels.get, (event: E, payload: unknown) => ceremony('get', event, payload));
+  ipcMain.handle(channels.cancel, (event: E): BridgeReply<boolean> => {
+    const entry = event.sender ? pending.get(event.sender.id) : undefined;
+    if (!entry) return { ok: true, value: false };
+    entry.controller.abort(new AbortedError('The page cancelled the request'));
+    return { ok: true, value: true };
+  });
+
+  return () => {
+    if (disposed) return;
+    disposed = true;
+    ipcMain.removeHandler(channels.create);
+    ipcMain.removeHandler(channels.get);
+    ipcMain.removeHandler(channels.cancel);
+    for (const entry of pending.values()) entry.controller.abort(new AbortedError('The security-key bridge was shut down'));
+  };
+}

@@ -1,0 +1,314 @@
+/**
+ * The bridge through the client seam: main handlers + preload + the fake
+ * Electron (structured-clone IPC, contextBridge between two realms). What
+ * the key does is stubbed here; e2e.test.ts drives the real client and the
+ * virtual key.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { registerMainHandlers, type BridgeClient, type ClientInit } from '../../src/electron/main.js';
+import { createRendererApi, exposeInRenderer } from '../../src/electron/preload.js';
+import { webAuthnError } from '../../src/webauthn/errors.js';
+import type { JsonObject } from '../../src/electron/protocol.js';
+import { FakeElectron, type FakeWindow } from './fake-electron.js';
+
+interface Call {
+  kind: 'create' | 'get';
+  init: ClientInit<unknown>;
+  options: JsonObject;
+  signal: AbortSignal;
+  /** Settle a call made with the 'manual' behaviour. */
+  finish(value: unknown): void;
+  fail(e: unknown): void;
+}
+
+/** A stand-in client: records each call; 'echo' answers at once, 'manual' waits for finish()/fail() or the abort signal. */
+function stubClients(behaviour: 'echo' | 'manual' | ((call: Call) => Promise<unknown>) = 'echo') {
+  const calls: Call[] = [];
+  const waiters: Array<(c: Call) => void> = [];
+  const factory = (init: ClientInit<unknown>): BridgeClient => {
+    const run = (kind: 'create' | 'get') => (options: JsonObject, opts: { signal: AbortSignal }) =>
+      new Promise<{ toJSON(): unknown }>((resolve, reject) => {
+        const call: Call = {
+          kind,
+          init,
+          options,
+          signal: opts.signal,
+          finish: (v) => resolve({ toJSON: () => v }),
+          fail: reject,
+        };
+        calls.push(call);
+        waiters.splice(0).forEach((w) => w(call));
+        opts.signal.addEventListener('abort', () => reject(webAuthnError('AbortError', 'aborted by signal')), { once: true });
+        if (behaviour === 'echo') call.finish({ kind, origin: init.origin, challenge: options.challenge });
+        else if (typeof behaviour === 'function') behaviour(call).then(call.finish, call.fail);
+      });
+    return { create: run('create'), get: run('get') };
+  };
+  const nextCall = (): Promise<Call> => new Promise((r) => waiters.push(r));
+  return { factory, calls, nextCall };
+}
+
+function setup(opts: Partial<Parameters<typeof registerMainHandlers>[0]> = {}, behaviour?: Parameters<typeof stubClients>[0]) {
+  const electron = new FakeElectron();
+  const stub = stubClients(behaviour);
+  const dispose = registerMainHandlers({ ipcMain: electron.ipcMain, createClient: stub.factory, ...opts });
+  const open = (url: string, o?: { executeInMainWorld?: boolean }): FakeWindow => {
+    const win = electron.openWindow(url, o);
+    exposeInRenderer({ contextBridge: win.contextBridge, ipcRenderer: win.ipcRenderer });
+    return win;
+  };
+  return { electron, stub, dispose, open };
+}
+
+/** Run `expr` (a promise) in the page's realm and report how it settled, as page code would see it. */
+async function inPage(win: FakeWindow, expr: string): Promise<{ ok: true; value: any } | { ok: false; name: string; message: string; ctap?: string; isDomException: boolean }> {
+  const p = win.world.run<Promise<unknown>>(`(async () => ${expr})()`);
+  try {
+    const v = await p;
+    // Page-realm objects have the page's Object.prototype: compare them as JSON data.
+    return { ok: true, value: v === undefined ? v : JSON.parse(JSON.stringify(v)) };
+  } catch (e) {
+    const err = e as { name: string; message: string; ctap?: string };
+    return { ok: false, name: err.name, message: err.message, ctap: err.ctap, isDomException: e instanceof DOMException };
+  }
+}
+
+const CREATE = { rp: { id: 'example.com', name: 'Example' }, user: { id: 'AQID', name: 'a', displayName: 'A' }, challenge: 'Y2hhbGxlbmdl', pubKeyCredParams: [{ type: 'public-key', alg: -7 }] };
+
+test('create and get resolve in the page with the JSON the client produced; the origin is the sender frame\'s', async () => {
+  const { stub, open } = setup();
+  const win = open('https://example.com/login?x=1');
+  const created = await inPage(win, `ctap.create(${JSON.stringify({ ...CREATE, origin: 'https://evil.test' })})`);
+  assert.deepEqual(created, { ok: true, value: { kind: 'create', origin: 'https://example.com', challenge: 'Y2hhbGxlbmdl' } });
+  const got = await inPage(win, `ctap.get({ challenge: 'AAAA', rpId: 'example.com' })`);
+  assert.equal(got.ok, true);
+  assert.equal(stub.calls.length, 2);
+  assert.equal(stub.calls[1]!.kind, 'get');
+  // The payload's "origin" member reached the client only as an unknown option, never as the origin.
+  assert.equal(stub.calls[0]!.init.origin, 'https://example.com');
+  assert.equal(stub.calls[0]!.options.origin, 'https://evil.test');
+});
+
+test('errors reach the page as DOMExceptions with their WebAuthn name and CTAP status', async () => {
+  const { open } = setup({}, async () => {
+    throw webAuthnError('InvalidStateError', 'already registered', { ctap: 'CTAP2_ERR_CREDENTIAL_EXCLUDED' });
+  });
+  const win = open('https://example.com/');
+  const r = await inPage(win, `ctap.create(${JSON.stringify(CREATE)})`);
+  assert.deepEqual(r, { ok: false, name: 'InvalidStateError', message: 'already registered', ctap: 'CTAP2_ERR_CREDENTIAL_EXCLUDED', isDomException: true });
+});
+
+test('a non-WebAuthn error from below is mapped once (toWebAuthnError) before it crosses', async () => {
+  const { open } = setup({}, async () => {
+    throw new Error('something broke');
+  });
+  const r = await inPage(open('https://example.com/'), `ctap.get({ challenge: 'AAAA' })`);
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.name, 'UnknownError');
+});
+
+test('binary or non-JSON options are a TypeError in the page, and never reach the client', async () => {
+  const { stub, open } = setup();
+  const win = open('https://example.com/');
+  const r = await inPage(win, `ctap.create({ ...${JSON.stringify(CREATE)}, challenge: new Uint8Array([1,2,3]) })`);
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.name, 'TypeError');
+  assert.match(!r.ok ? r.message : '', /options\.challenge is binary data/);
+  const r2 = await inPage(win, `ctap.get('not an object')`);
+  assert.equal(!r2.ok && r2.name, 'TypeError');
+  assert.equal(stub.calls.length, 0);
+});
+
+test('the main process checks payloads itself: a renderer skipping the preload gets TypeError for oversized or odd payloads', async () => {
+  const { electron, stub } = setup({ maxPayloadBytes: 1024 });
+  const win = electron.openWindow('https://example.com/');
+  const big = await win.ipcRenderer.invoke('ctap-bridge:get', { challenge: 'A'.repeat(4096) });
+  assert.deepEqual(big, { ok: false, error: { name: 'TypeError', message: 'options are larger than 1024 bytes' } });
+  const binary = (await win.ipcRenderer.invoke('ctap-bridge:get', { challenge: new Uint8Array(8) })) as { ok: boolean; error: { name: string } };
+  assert.equal(binary.error.name, 'TypeError');
+  const proto = (await win.ipcRenderer.invoke('ctap-bridge:get', JSON.parse('{"__proto__":{"x":1},"challenge":"AAAA"}'))) as { error: { name: string } };
+  assert.equal(proto.error.name, 'TypeError');
+  const deep = (await win.ipcRenderer.invoke('ctap-bridge:get', JSON.parse('{"a":'.repeat(40) + '1' + '}'.repeat(40)))) as { error: { message: string } };
+  assert.match(deep.error.message, /deeper/);
+  assert.equal(stub.calls.length, 0);
+});
+
+test('a frame whose origin is not allowed, opaque or insecure gets SecurityError; the client is never created', async () => {
+  const { stub, open } = setup({ allowOrigins: ['https://app.example.com'] });
+  for (const url of ['https://example.com/', 'file:///C:/app/index.html', 'http://example.com/', 'data:text/html,hi', 'app://bundle/index.html']) {
+    const r = await inPage(open(url), `ctap.get({ challenge: 'AAAA' })`);
+    assert.equal(!r.ok && r.name, 'SecurityError', url);
+  }
+  assert.equal(stub.calls.length, 0);
+  const ok = await inPage(open('https://app.example.com/x'), `ctap.get({ challenge: 'AAAA' })`);
+  assert.equal(ok.ok, true);
+});
+
+test('http://localhost is a secure origin (development); an allowOrigins predicate decides', async () => {
+  const seen: string[] = [];
+  const { open } = setup({ allowOrigins: (o) => (seen.push(o), o.startsWith('http://localhost')) });
+  assert.equal((await inPage(open('http://localhost:5173/'), `ctap.get({ challenge: 'AAAA' })`)).ok, true);
+  const r = await inPage(open('https://other.test/'), `ctap.get({ challenge: 'AAAA' })`);
+  assert.equal(!r.ok && r.name, 'SecurityError');
+  assert.deepEqual(seen, ['http://localhost:5173', 'https://other.test']);
+});
+
+test('cross-origin and sandboxed subframes are refused; a same-origin subframe is served with its own origin', async () => {
+  const { electron, stub } = setup();
+  const win = electron.openWindow('https://example.com/');
+  const call = async (ipc: { invoke(c: string, ...a: unknown[]): Promise<unknown> }) =>
+    (await createRendererApi(ipc).get({ challenge: 'AAAA' }).then(() => 'ok', (e: Error) => e.name)) as string;
+  assert.equal(await call(win.subframe('https://ads.test/frame').ipcRenderer), 'NotAllowedError');
+  assert.equal(await call(win.subframe('https://example.com/sandboxed', { sandboxed: true }).ipcRenderer), 'SecurityError');
+  assert.equal(await call(win.subframe('https://example.com/inner').ipcRenderer), 'ok');
+  assert.equal(stub.calls.length, 1);
+  assert.equal(stub.calls[0]!.init.origin, 'https://example.com');
+});
+
+test('one request per window: a second one is InvalidStateError at once; the first still completes', async () => {
+  const { stub, open } = setup({}, 'manual');
+  const win = open('https://example.com/');
+  const first = inPage(win, `ctap.get({ challenge: 'AAAA' })`);
+  const call = await stub.nextCall();
+  const second = await inPage(win, `ctap.get({ challenge: 'BBBB' })`);
+  assert.equal(!second.ok && second.name, 'InvalidStateError');
+  call.finish({ done: 1 });
+  assert.deepEqual(await first, { ok: true, value: { done: 1 } });
+  // And the window may ask again afterwards.
+  const third = inPage(win, `ctap.get({ challenge: 'CCCC' })`);
+  (await stub.nextCall()).finish({ done: 3 });
+  assert.deepEqual(await third, { ok: true, value: { done: 3 } });
+});
+
+test('cancel aborts only the calling window\'s request (AbortError); another window\'s request is untouched', async () => {
+  const { stub, open } = setup({}, 'manual');
+  const a = open('https://example.com/');
+  const b = open('https://example.com/');
+  const ra = inPage(a, `ctap.get({ challenge: 'AAAA' })`);
+  const callA = await stub.nextCall();
+  // b's request waits for the key behind a's (one ceremony at a time across windows).
+  const rb = inPage(b, `ctap.get({ challenge: 'BBBB' })`);
+  assert.deepEqual(await inPage(b, `ctap.cancel()`), { ok: true, value: true });
+  const rbSettled = await rb;
+  assert.equal(!rbSettled.ok && rbSettled.name, 'AbortError', 'b cancelled its own queued request');
+  assert.equal(callA.signal.aborted, false, "b's cancel did not touch a's request");
+  // a cancel from a window with nothing pending is a no-op.
+  const c = open('https://example.com/');
+  assert.deepEqual(await inPage(c, `ctap.cancel()`), { ok: true, value: false });
+  assert.equal(callA.signal.aborted, false);
+  assert.deepEqual(await inPage(a, `ctap.cancel()`), { ok: true, value: true });
+  assert.equal(callA.signal.aborted, true);
+  const r = await ra;
+  assert.equal(!r.ok && r.name, 'AbortError');
+  assert.equal(stub.calls.length, 1);
+});
+
+test('windows take turns on the key: the second window\'s ceremony starts when the first ends', async () => {
+  const { stub, open } = setup({}, 'manual');
+  const a = open('https://example.com/');
+  const b = open('https://example.com/');
+  const ra = inPage(a, `ctap.get({ challenge: 'AAAA' })`);
+  const callA = await stub.nextCall();
+  const rb = inPage(b, `ctap.get({ challenge: 'BBBB' })`);
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(stub.calls.length, 1, 'b waits while a holds the key');
+  const nextB = stub.nextCall();
+  callA.finish('a');
+  (await nextB).finish('b');
+  assert.deepEqual([await ra, await rb], [
+    { ok: true, value: 'a' },
+    { ok: true, value: 'b' },
+  ]);
+});
+
+test('a window closing aborts its request; its reply is dropped and the key is freed for others', async () => {
+  const { stub, open } = setup({}, 'manual');
+  const a = open('https://example.com/');
+  void inPage(a, `ctap.get({ challenge: 'AAAA' })`); // never settles: the page is gone
+  const callA = await stub.nextCall();
+  a.close();
+  assert.equal(callA.signal.aborted, true);
+  const b = open('https://example.com/');
+  const rb = inPage(b, `ctap.get({ challenge: 'BBBB' })`);
+  (await stub.nextCall()).finish('b');
+  assert.deepEqual(await rb, { ok: true, value: 'b' });
+});
+
+test('a main-frame navigation aborts the request of the page that is leaving', async () => {
+  const { stub, open } = setup({}, 'manual');
+  const a = open('https://example.com/');
+  void inPage(a, `ctap.get({ challenge: 'AAAA' })`);
+  const call = await stub.nextCall();
+  a.webContents.emit('did-start-navigation', { url: 'https://example.com/#x', isMainFrame: true, isSameDocument: true });
+  assert.equal(call.signal.aborted, false, 'a same-document (fragment) navigation keeps it');
+  a.navigate('https://example.com/next');
+  assert.equal(call.signal.aborted, true);
+});
+
+test('interaction callbacks are built per request with the window that asked and a signal', async () => {
+  const built: Array<{ kind: string; origin: string; wcId: number; signal: AbortSignal }> = [];
+  const { stub, open } = setup({
+    interaction: (req) => {
+      built.push({ kind: req.kind, origin: req.origin, wcId: req.webContents.id, signal: req.signal });
+      return { tag: `dialogs-for-${req.webContents.id}` };
+    },
+    device: (req) => `virtual:${req.webContents.id}`,
+  });
+  const win = open('https://example.com/');
+  await inPage(win, `ctap.get({ challenge: 'AAAA' })`);
+  assert.equal(built.length, 1);
+  assert.equal(built[0]!.wcId, win.webContents.id);
+  assert.deepEqual({ kind: built[0]!.kind, origin: built[0]!.origin }, { kind: 'get', origin: 'https://example.com' });
+  assert.deepEqual(stub.calls[0]!.init.interaction, { tag: `dialogs-for-${win.webContents.id}` });
+  assert.equal(stub.calls[0]!.init.device, `virtual:${win.webContents.id}`);
+  assert.equal(built[0]!.signal, stub.calls[0]!.signal);
+});
+
+test('the disposer removes the handlers and aborts what is pending; the page then gets a clear error', async () => {
+  const { electron, stub, dispose, open } = setup({}, 'manual');
+  const win = open('https://example.com/');
+  const r = inPage(win, `ctap.get({ challenge: 'AAAA' })`);
+  const call = await stub.nextCall();
+  dispose();
+  assert.equal(call.signal.aborted, true);
+  assert.equal(!(await r).ok && ((await r) as { name: string }).name, 'AbortError');
+  assert.equal(electron.ipcMain.handlers.size, 0);
+  const after = await inPage(win, `ctap.get({ challenge: 'AAAA' })`);
+  assert.equal(after.ok, false);
+  assert.match(!after.ok ? after.message : '', /not available/);
+  // Registering again on the same ipcMain works (no handler left behind).
+  registerMainHandlers({ ipcMain: electron.ipcMain, createClient: stub.factory });
+});
+
+test('Electron < 33 (no executeInMainWorld): the name survives at the front of the message', async () => {
+  const { open } = setup({}, async () => {
+    throw webAuthnError('NotAllowedError', 'timed out');
+  });
+  const win = open('https://example.com/', { executeInMainWorld: false });
+  const r = await inPage(win, `ctap.get({ challenge: 'AAAA' })`);
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.message, 'NotAllowedError: timed out');
+});
+
+test('exposeInRenderer refuses a taken name and bad arguments', () => {
+  const electron = new FakeElectron();
+  const win = electron.openWindow('https://example.com/');
+  exposeInRenderer({ contextBridge: win.contextBridge, ipcRenderer: win.ipcRenderer }, 'keys');
+  assert.throws(() => exposeInRenderer({ contextBridge: win.contextBridge, ipcRenderer: win.ipcRenderer }, 'keys'), /already defined/);
+  assert.throws(() => exposeInRenderer({ contextBridge: win.contextBridge, ipcRenderer: win.ipcRenderer }, 'not a name'), TypeError);
+  assert.throws(() => exposeInRenderer({} as never), TypeError);
+  assert.throws(() => registerMainHandlers({} as never), TypeError);
+  assert.throws(() => registerMainHandlers({ ipcMain: electron.ipcMain, allowOrigins: ['https://x.test/path'] }), /must be an origin/);
+});
+
+test('a custom channel prefix keeps two bridges apart', async () => {
+  const electron = new FakeElectron();
+  const stub = stubClients();
+  registerMainHandlers({ ipcMain: electron.ipcMain, createClient: stub.factory, channelPrefix: 'app-keys' });
+  const win = electron.openWindow('https://example.com/');
+  exposeInRenderer({ contextBridge: win.contextBridge, ipcRenderer: win.ipcRenderer }, 'ctap', { channelPrefix: 'app-keys' });
+  assert.equal((await inPage(win, `ctap.get({ challenge: 'AAAA' })`)).ok, true);
+  assert.deepEqual([...electron.ipcMain.handlers.keys()].sort(), ['app-keys:cancel', 'app-keys:create', 'app-keys:get']);
+});
