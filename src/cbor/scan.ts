@@ -124,8 +124,16 @@ function scan(bytes: Uint8Array, pos: number, depth: number, limits: ScanLimits,
   }
 }
 
-/** CTAP2 canonical order: shorter encoding first, then bytewise. */
+/**
+ * CTAP2 canonical order (CTAP 2.1 §8 "Message Encoding"): lower major type
+ * first, then shorter encoding, then bytewise. Major type first matters only
+ * across types: {256, h'', "3"} sorts 256 (major 0) before h'' (major 2),
+ * as python-fido2 does (vector pyfido2-cbor-fido-canonical-keyorder-2).
+ */
 export function compareCanonical(a: Uint8Array, b: Uint8Array): number {
+  const majorA = (a[0] ?? 0) >> 5;
+  const majorB = (b[0] ?? 0) >> 5;
+  if (majorA !== majorB) return majorA - majorB;
   if (a.length !== b.length) return a.length - b.length;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return 0;

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { decodeCbor, encodeCbor, CborError } from '../../src/cbor/index.js';
 import { fromHex, toHex } from '../../src/util/bytes.js';
 
-test('encodes maps in CTAP2 canonical order (shorter key encoding first, then bytewise)', () => {
+test('encodes maps in CTAP2 canonical order (major type, then shorter key encoding, then bytewise)', () => {
+  // CTAP 2.1 §8: major type first, so 256 (major 0) sorts before -1 (major 1); see vector pyfido2-cbor-fido-canonical-keyorder-2
   const bytes = encodeCbor(new Map<number | string, number>([['ab', 1], [256, 2], [-1, 3], [3, 4], [1, 5]]));
-  assert.equal(toHex(bytes), 'a5' + '0105' + '0304' + '2003' + '190100' + '02' + '626162' + '01');
+  assert.equal(toHex(bytes), 'a5' + '0105' + '0304' + '190100' + '02' + '2003' + '626162' + '01');
 });
 
 test('rejects tags, indefinite lengths and trailing bytes with typed errors', () => {
