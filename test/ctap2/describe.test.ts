@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CborError } from '../../src/cbor/index.js';
+import { encodeCbor } from '../../src/cbor/index.js';
+import { encodeClientPinRequest } from '../../src/ctap2/client-pin.js';
 import { describeCtap2Request, describeCtap2Response } from '../../src/ctap2/describe.js';
 import { fromHex } from '../../src/util/bytes.js';
 import { loadVectors } from '../helpers/vectors.js';
@@ -72,6 +74,12 @@ for (const v of loadVectors('ctap2-requests')) {
     assert.equal(d.nonCanonical.length === 0, (e['cbor_canonical'] as { ctap2_canonical: boolean }).ctap2_canonical);
   });
 }
+
+test('ctap2-request kanidm-clientpin-getpinretries-request: the clientPIN encoder produces the same bytes', () => {
+  const v = loadVectors('ctap2-requests').find((x) => x.id === 'kanidm-clientpin-getpinretries-request')!;
+  const bytes = Uint8Array.of(v.expected['command'] as number, ...encodeCbor(encodeClientPinRequest({ pinUvAuthProtocol: 1, subCommand: 1 })));
+  assert.equal(Buffer.from(bytes).toString('hex'), v.input);
+});
 
 test('describeCtap2Request: names and command-byte checks', () => {
   const d = describeCtap2Request(undefined, fromHex('06a201010201'));
