@@ -1,0 +1,208 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CborMapReader, decodeCbor, encodeCbor, type CborValue } from '../../src/cbor/index.js';
+import { sha256 } from '../../src/crypto/hashes.js';
+import { CTAP2_CMD } from '../../src/ctap2/commands.js';
+import { ClientPin } from '../../src/ctap2/client-pin.js';
+import {
+  CREDENTIAL_MANAGEMENT_SUBCOMMAND as SUB,
+  CredentialManagement,
+  credentialManagementAuthMessage,
+  decodeCredentialManagementResponse,
+} from '../../src/ctap2/credential-management.js';
+import { PERMISSION, UnsupportedFeatureError } from '../../src/ctap2/permissions.js';
+import { fromHex, toHex, utf8Encode } from '../../src/util/bytes.js';
+import { loadVectors } from '../helpers/vectors.js';
+import { FakeKey, FakeStatus } from './fake-ctap2-key.js';
+
+const responses = loadVectors('ctap2-responses');
+
+function body(id: string): unknown {
+  const v = responses.find((x) => x.id === id)!;
+  let b = fromHex(v.input);
+  if ((v.expected as { framing: string }).framing === 'status+cbor') b = b.subarray(1);
+  return decodeCbor(b).value;
+}
+
+test('libfido2 RKLIST first credential: typed decoder agrees with every expected field', () => {
+  const v = responses.find((x) => x.id === 'libfido2-credman-enumerate-credentials-first')!;
+  const d = (v.expected as { decoded: Record<string, Record<string, string> & { [k: string]: unknown }> }).decoded;
+  const r = decodeCredentialManagementResponse(body(v.id));
+  assert.equal(toHex(r.user!.id), d.user!.id);
+  assert.equal(r.user!.name, d.user!.name);
+  assert.equal(r.user!.displayName, d.user!.displayName);
+  assert.equal(toHex(r.credentialID!.id), d.credentialID!.id);
+  assert.equal(r.credentialID!.type, d.credentialID!.type);
+  assert.equal(r.publicKey!.kty, d.publicKey!['1']);
+  assert.equal(r.publicKey!.alg, d.publicKey!['3']);
+  assert.equal(r.publicKey!.crv, d.publicKey!['-1']);
+  assert.equal(toHex(r.publicKey!.x!), d.publicKey!['-2']);
+  assert.equal(toHex(r.publicKey!.y!), d.publicKey!['-3']);
+  assert.equal(r.totalCredentials, d.totalCredentials);
+  assert.equal(r.credProtect, d.credProtect);
+});
+
+test('kanidm getCredsMetadata and enumerateRPs (explicit zero) vectors', () => {
+  const m = decodeCredentialManagementResponse(body('kanidm-credman-getcredsmetadata-response'));
+  assert.equal(m.existingResidentCredentialsCount, 3);
+  assert.equal(m.maxPossibleRemainingResidentCredentialsCount, 22);
+  assert.equal(decodeCredentialManagementResponse(body('kanidm-credman-enumeraterps-zero-yubikey5')).totalRPs, 0);
+  // Feitian keys answer with an empty body instead
+  assert.deepEqual(decodeCredentialManagementResponse(undefined), {});
+});
+
+test('a reply with a wrong-length rpIDHash is rejected', () => {
+  assert.throws(() => decodeCredentialManagementResponse(new Map([[4, new Uint8Array(31)]])), /32 bytes/);
+});
+
+interface Cred {
+  rpId: string;
+  userId: Uint8Array;
+  name: string;
+  credId: Uint8Array;
+}
+
+/** A credential store behind credentialManagement, checking pinUvAuthParam as a key does. */
+function credStoreKey(command: number, options: Record<string, boolean>, creds: Cred[]): FakeKey {
+  const key = new FakeKey({ pin: '1234', options: { clientPin: true, pinUvAuthToken: true, ...options } });
+  let rpCursor: string[] = [];
+  let credCursor: Cred[] = [];
+  const pub = new Map<number, CborValue>([[1, 2], [3, -7], [-1, 1], [-2, new Uint8Array(32).fill(1)], [-3, new Uint8Array(32).fill(2)]]);
+  const credReply = (c: Cred, total?: number): Map<number, CborValue> => {
+    const m = new Map<number, CborValue>([
+      [6, new Map<string, CborValue>([['id', c.userId], ['name', c.name]])],
+      [7, new Map<string, CborValue>([['id', c.credId], ['type', 'public-key']])],
+      [8, pub],
+      [0x0a, 1],
+    ]);
+    if (total !== undefined) m.set(9, total);
+    return m;
+  };
+  key.handlers.set(command, (p) => {
+    const sub = p!.uint(1);
+    const params = p!.raw(2) as Map<number, CborValue> | undefined;
+    if ([SUB.getCredsMetadata, SUB.enumerateRPsBegin, SUB.enumerateCredentialsBegin, SUB.deleteCredential, SUB.updateUserInformation].includes(sub as 1)) {
+      key.verifyToken(p!.raw(3), credentialManagementAuthMessage(sub, params), p!.raw(4), PERMISSION.cm);
+    }
+    const rps = [...new Set(creds.map((c) => c.rpId))];
+    switch (sub) {
+      case SUB.getCredsMetadata:
+        return new Map([[1, creds.length], [2, 10 - creds.length]]);
+      case SUB.enumerateRPsBegin:
+        if (rps.length === 0) throw new FakeStatus(0x2e);
+        rpCursor = rps.slice(1);
+        return new Map<number, CborValue>([[3, new Map([['id', rps[0]!]])], [4, sha256(utf8Encode(rps[0]!))], [5, rps.length]]);
+      case SUB.enumerateRPsGetNextRP: {
+        const rp = rpCursor.shift();
+        if (!rp) throw new FakeStatus(0x30);
+        return new Map<number, CborValue>([[3, new Map([['id', rp]])], [4, sha256(utf8Encode(rp))]]);
+      }
+      case SUB.enumerateCredentialsBegin: {
+        const hash = new CborMapReader(params!, 'p').bytes(1);
+        const list = creds.filter((c) => toHex(sha256(utf8Encode(c.rpId))) === toHex(hash));
+        if (!list.length) throw new FakeStatus(0x2e);
+        credCursor = list.slice(1);
+        return credReply(list[0]!, list.length);
+      }
+      case SUB.enumerateCredentialsGetNextCredential: {
+        const c = credCursor.shift();
+        if (!c) throw new FakeStatus(0x30);
+        return credReply(c);
+      }
+      case SUB.deleteCredential: {
+        const id = (new CborMapReader(params!, 'p').raw(2) as Map<string, unknown>).get('id') as Uint8Array;
+        const i = creds.findIndex((c) => toHex(c.credId) === toHex(id));
+        if (i < 0) throw new FakeStatus(0x2e);
+        creds.splice(i, 1);
+        return undefined;
+      }
+      case SUB.updateUserInformation: {
+        const r = new CborMapReader(params!, 'p');
+        const id = (r.raw(2) as Map<string, unknown>).get('id') as Uint8Array;
+        const user = r.raw(3) as Map<string, unknown>;
+        const c = creds.find((x) => toHex(x.credId) === toHex(id));
+        if (!c) throw new FakeStatus(0x2e);
+        c.name = user.get('name') as string;
+        return undefined;
+      }
+      default:
+        throw new FakeStatus(0x3e);
+    }
+  });
+  return key;
+}
+
+function sampleCreds(): Cred[] {
+  const mk = (rpId: string, n: number): Cred => ({ rpId, userId: Uint8Array.of(n), name: `user${n}@${rpId}`, credId: Uint8Array.of(0xc0, n) });
+  return [mk('a.example', 1), mk('b.example', 2), mk('b.example', 3), mk('c.example', 4)];
+}
+
+for (const [label, command, options] of [
+  ['credMgmt (0x0a)', CTAP2_CMD.credentialManagement, { credMgmt: true }],
+  ['credentialMgmtPreview (0x41)', CTAP2_CMD.credentialManagementPreview, { credentialMgmtPreview: true }],
+] as const) {
+  for (const protocol of [1, 2] as const) {
+    test(`${label}, protocol ${protocol}: metadata, walk every RP and credential, delete, update`, async () => {
+      const creds = sampleCreds();
+      const key = credStoreKey(command, options, creds);
+      const session = key.session();
+      const token = await new ClientPin(session, { protocol }).getPinUvAuthTokenUsingPin('1234', { permissions: ['cm'] });
+      const cm = await CredentialManagement.open(session, token);
+      assert.equal(cm.command, command);
+      assert.deepEqual(await cm.getCredsMetadata(), { existingResidentCredentialsCount: 4, maxPossibleRemainingResidentCredentialsCount: 6 });
+      const rps = await cm.enumerateRps();
+      assert.deepEqual(rps.map((r) => r.rp.id), ['a.example', 'b.example', 'c.example']);
+      const b = await cm.enumerateCredentials(rps[1]!.rpIDHash);
+      assert.deepEqual(b.map((c) => c.user.name), ['user2@b.example', 'user3@b.example']);
+      assert.equal(b[0]!.publicKey.kty, 2);
+      assert.equal(b[0]!.credProtect, 1);
+      // getNext carries no auth; begin does
+      const nexts = key.requests.filter((r) => r.command === command && r.params!.get(1) === SUB.enumerateCredentialsGetNextCredential);
+      assert.equal(nexts.length, 1);
+      assert.equal(nexts[0]!.params!.has(4), false);
+      await cm.deleteCredential(b[0]!.credentialID);
+      assert.deepEqual(creds.map((c) => c.name), ['user1@a.example', 'user3@b.example', 'user4@c.example']);
+      // the exact request: {1: 6, 2: {2: {id, type}}, 3: protocol, 4: param}
+      const del = key.last(command).params!;
+      assert.deepEqual([...del.keys()], [1, 2, 3, 4]);
+      assert.equal(del.get(3), protocol);
+      if (command === CTAP2_CMD.credentialManagement) {
+        await cm.updateUserInformation(Uint8Array.of(0xc0, 3), { id: Uint8Array.of(3), name: 'renamed' });
+        assert.equal(creds[1]!.name, 'renamed');
+      } else {
+        await assert.rejects(cm.updateUserInformation(Uint8Array.of(0xc0, 3), { id: Uint8Array.of(3), name: 'x' }), /preview/);
+      }
+      assert.deepEqual(await cm.enumerateCredentials(sha256(utf8Encode('nobody.example'))), []);
+    });
+  }
+}
+
+test('no credentials: NO_CREDENTIALS and an empty body both give an empty list', async () => {
+  const key = credStoreKey(CTAP2_CMD.credentialManagement, { credMgmt: true }, []);
+  const session = key.session();
+  const token = await new ClientPin(session).getPinUvAuthTokenUsingPin('1234', { permissions: ['cm'] });
+  const cm = await CredentialManagement.open(session, token);
+  assert.deepEqual(await cm.enumerateRps(), []);
+  key.handlers.set(CTAP2_CMD.credentialManagement, () => undefined);
+  assert.deepEqual(await cm.enumerateRps(), []);
+});
+
+test('a key without credential management, and a token without cm, are refused before sending', async () => {
+  const key = new FakeKey({ pin: '1234' });
+  const session = key.session();
+  const cp = new ClientPin(session);
+  const token = await cp.getPinUvAuthTokenUsingPin('1234', { permissions: ['cm'] });
+  const err = await CredentialManagement.open(session, token).catch((e: unknown) => e);
+  assert.ok(err instanceof UnsupportedFeatureError);
+  assert.match(err.message, /does not support credential management/);
+  const key2 = credStoreKey(CTAP2_CMD.credentialManagement, { credMgmt: true }, sampleCreds());
+  const t2 = await new ClientPin(key2.session()).getPinUvAuthTokenUsingPin('1234', { permissions: ['mc'] });
+  await assert.rejects(CredentialManagement.open(key2.session(), t2), /lacks the cm/);
+});
+
+test('pinUvAuthParam covers subCommand || canonical CBOR(subCommandParams)', () => {
+  const params = new Map<number, CborValue>([[1, new Uint8Array(32).fill(7)]]);
+  assert.equal(toHex(credentialManagementAuthMessage(4, params)), '04' + toHex(encodeCbor(params)));
+  assert.equal(toHex(credentialManagementAuthMessage(1)), '01');
+  assert.equal(toHex(encodeCbor(params)).slice(0, 6), 'a10158');
+});
