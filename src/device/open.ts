@@ -14,6 +14,7 @@ import { CtapHidChannel } from '../ctaphid/channel.js';
 import type { CtapHidInitInfo, CtapTransport } from '../ctaphid/transport.js';
 import { HidError } from '../hid/errors.js';
 import { openHidDevice } from '../hid/node-hid.js';
+import { openUdpPort } from '../hid/udp.js';
 import type { HidDeviceInfo, HidPort } from '../hid/port.js';
 import type { CallOptions } from '../util/deadline.js';
 import { listDevices } from './list.js';
@@ -127,13 +128,6 @@ async function openPort(spec: string, parsed: DeviceSpec, opts: OpenDeviceOption
     default:
       throw new HidError('INVALID_SPEC', `unknown device spec ${JSON.stringify(spec)}`);
   }
-}
-
-// TEMPORARY until src/hid/udp.ts lands (then a static import).
-const lateImport = (p: string): Promise<unknown> => import(p);
-async function openUdpPort(spec: string): Promise<HidPort> {
-  const m = (await lateImport('../hid/udp.js')) as { openUdpPort(spec: string): Promise<HidPort> };
-  return m.openUdpPort(spec);
 }
 
 type SelectFn = (devices: HidDeviceInfo[], opts: CallOptions) => Promise<HidPort>;

@@ -5,6 +5,9 @@ import { configCommand } from './config.js';
 import { credsCommand } from './creds.js';
 import { pinCommand } from './pin.js';
 import { resetCommand } from './reset.js';
+import { benchCommand } from './bench.js';
+import { doctorCommand } from './doctor.js';
+import { watchCommand } from './watch.js';
 import { infoCommand, listCommand, pingCommand, winkCommand } from './device-basics.js';
 
-export const COMMANDS: readonly CommandDef[] = [listCommand, infoCommand, pingCommand, winkCommand, pinCommand, credsCommand, configCommand, resetCommand, decodeCommand];
+export const COMMANDS: readonly CommandDef[] = [listCommand, infoCommand, pingCommand, winkCommand, pinCommand, credsCommand, configCommand, resetCommand, watchCommand, doctorCommand, benchCommand, decodeCommand];
