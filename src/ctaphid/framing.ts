@@ -118,7 +118,7 @@ export class Reassembler {
   push(packet: Uint8Array): CtapHidMessage | null {
     const h = parseHeader(packet);
     if (!h) throw this.#fail(`short report of ${packet.length} bytes`);
-    if (h.cid !== this.cid) throw this.#fail(`packet on channel 0x${h.cid.toString(16)} while reading channel 0x${this.cid.toString(16)}`);
+    if (h.cid !== this.cid) throw this.#fail(`packet on channel 0x${hex8(h.cid)} while reading channel 0x${hex8(this.cid)}`);
     if (h.type === 'init') {
       if (this.#buffer) throw this.#fail('a new initialization packet arrived before the message was complete');
       if (h.bcnt > this.maxLength) throw this.#fail(`declared length ${h.bcnt} exceeds the maximum of ${this.maxLength}`);
@@ -156,4 +156,8 @@ export class Reassembler {
     this.reset();
     return new CtapHidError('PROTOCOL', `CTAPHID framing error: ${reason}`);
   }
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
 }
