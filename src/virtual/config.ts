@@ -1,3 +1,52 @@
-import { CtapError } from '../ctap2/status.js';
+/** authenticatorConfig (CTAP 2.2 §6.11) for the virtual key: enterprise attestation, alwaysUv, setMinPINLength. */
+import { asArray, asText, CborMapReader, asMap, encodeCbor, type CborValue } from '../cbor/index.js';
+import { concatBytes } from '../util/bytes.js';
 import type { CommandHandler } from './core.js';
-export const authenticatorConfig: CommandHandler = async () => { throw new CtapError(0x01); };
+import { CONFIG, CONFIG_SUB, PERMISSION, SET_MIN_PIN_LENGTH } from './constants.js';
+import { fail, requireParams, S } from './common.js';
+
+const MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH = 8;
+
+export const authenticatorConfig: CommandHandler = async (ctx, params) => {
+  const p = requireParams(params);
+  const sub = p.uint(CONFIG.subCommand, 'subCommand');
+  const subParamsRaw = p.raw(CONFIG.subCommandParams);
+  const param = p.optionalBytes(CONFIG.pinUvAuthParam, 'pinUvAuthParam');
+  const protocol = p.optionalUint(CONFIG.pinUvAuthProtocol, 'pinUvAuthProtocol');
+  if (sub === CONFIG_SUB.vendorPrototype) fail(S.INVALID_SUBCOMMAND);
+  if (sub !== CONFIG_SUB.enableEnterpriseAttestation && sub !== CONFIG_SUB.toggleAlwaysUv && sub !== CONFIG_SUB.setMinPINLength) fail(S.INVALID_SUBCOMMAND);
+  // A key protected by a PIN or built-in UV needs a token with acfg (§6.11 step 4); an unprotected one does not.
+  if (param !== undefined || ctx.core.pinSet || ctx.core.uvSupported || ctx.state.alwaysUv) {
+    if (param === undefined) fail(S.PUAT_REQUIRED);
+    if (protocol === undefined) fail(S.MISSING_PARAMETER);
+    const tail = subParamsRaw === undefined ? new Uint8Array(0) : encodeCbor(subParamsRaw as CborValue);
+    const message = concatBytes(new Uint8Array(32).fill(0xff), Uint8Array.of(0x0d, sub), tail);
+    ctx.core.verifyToken(param, protocol, message, PERMISSION.acfg, undefined);
+  }
+  switch (sub) {
+    case CONFIG_SUB.enableEnterpriseAttestation:
+      if (!ctx.options.features.enterpriseAttestation) fail(S.INVALID_PARAMETER);
+      ctx.state.enterpriseAttestation = true;
+      break;
+    case CONFIG_SUB.toggleAlwaysUv:
+      ctx.state.alwaysUv = !ctx.state.alwaysUv;
+      break;
+    case CONFIG_SUB.setMinPINLength: {
+      const sp = subParamsRaw === undefined ? undefined : new CborMapReader(asMap(subParamsRaw, 'config subCommandParams'), 'config subCommandParams');
+      const newMin = sp?.optionalUint(SET_MIN_PIN_LENGTH.newMinPINLength, 'newMinPINLength') ?? ctx.state.minPinLength;
+      const rpIdsRaw = sp?.optionalArray(SET_MIN_PIN_LENGTH.minPinLengthRPIDs, 'minPinLengthRPIDs');
+      const rpIds = rpIdsRaw ? asArray(rpIdsRaw, 'minPinLengthRPIDs').map((v, i) => asText(v, `minPinLengthRPIDs[${i}]`, 512)) : undefined;
+      const force = sp?.optionalBool(SET_MIN_PIN_LENGTH.forceChangePin, 'forceChangePin') ?? false;
+      if (newMin < ctx.state.minPinLength || newMin > 63) fail(S.PIN_POLICY_VIOLATION);
+      if (rpIds && rpIds.length > MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH) fail(S.PIN_POLICY_VIOLATION);
+      if (force && !ctx.core.pinSet) fail(S.PIN_NOT_SET);
+      if (newMin > ctx.state.minPinLength && ctx.core.pinSet) ctx.state.forcePinChange = true;
+      if (force) ctx.state.forcePinChange = true;
+      ctx.state.minPinLength = newMin;
+      if (rpIds) ctx.state.minPinLengthRpIds = rpIds;
+      break;
+    }
+  }
+  await ctx.persist();
+  return undefined;
+};

@@ -384,6 +384,9 @@ export class CtapHidDevice {
         error = CTAPHID_ERR.INVALID_CMD;
     }
     if (p.discarded || this.#closed) return;
+    // The channel is free as soon as the answer starts to leave: the host may send its next request at once.
+    this.#stopKeepalive(p);
+    if (this.#processing === p) this.#processing = undefined;
     if (error !== undefined) {
       await this.#send(tx, cid, CTAPHID.ERROR, Uint8Array.of(error), sink);
       return;

@@ -1,4 +1,164 @@
-import { CtapError } from '../ctap2/status.js';
-import type { CommandHandler } from './core.js';
-export const getAssertion: CommandHandler = async () => { throw new CtapError(0x01); };
-export const getNextAssertion: CommandHandler = async () => { throw new CtapError(0x01); };
+/** authenticatorGetAssertion / authenticatorGetNextAssertion (CTAP 2.2 §6.2, §6.3) for the virtual key. */
+import type { CborValue } from '../cbor/index.js';
+import { concatBytes, zeroize } from '../util/bytes.js';
+import type { CommandContext, CommandHandler } from './core.js';
+import { AUTH_DATA_FLAG, CRED_PROTECT, EXTENSION, GA, GA_RESPONSE, PERMISSION } from './constants.js';
+import { buildAuthData, openHandle, sign } from './credentials.js';
+import {
+  descriptorList,
+  fail,
+  findCredential,
+  optionsMap,
+  requireParams,
+  rpIdHashOf,
+  S,
+  userEntityCbor,
+  zeroLengthPinUvAuthParam,
+  type FoundCredential,
+} from './common.js';
+import { hmacSecretOutput, parseGaExtensions, type ExtensionOutputs, type GaExtensionInput } from './extensions.js';
+
+/** getNextAssertion must follow within 30 s (CTAP 2.2 §6.3). */
+const NEXT_ASSERTION_TIMEOUT_MS = 30_000;
+
+interface AssertionRun {
+  rpIdHash: Uint8Array;
+  clientDataHash: Uint8Array;
+  flags: number;
+  userVerified: boolean;
+  ext: GaExtensionInput | undefined;
+  /** User identifiable information (name, displayName) only after UV (CTAP 2.2 §6.2.2, user member). */
+  fullUser: boolean;
+}
+
+export const getAssertion: CommandHandler = async (ctx, params) => {
+  const p = requireParams(params);
+  const rpId = p.text(GA.rpId, 'rpId', 512);
+  const clientDataHash = p.bytes(GA.clientDataHash, 'clientDataHash');
+  const allowList = p.has(GA.allowList) ? descriptorList(p.raw(GA.allowList), 'getAssertion allowList', 1024) : undefined;
+  const ext = p.has(GA.extensions) ? parseGaExtensions(ctx, p.raw(GA.extensions)) : undefined;
+  const options = p.has(GA.options) ? optionsMap(p.raw(GA.options), 'getAssertion options') : new Map<string, boolean>();
+  const pinUvAuthParam = p.optionalBytes(GA.pinUvAuthParam, 'pinUvAuthParam');
+  const protocolVersion = p.optionalUint(GA.pinUvAuthProtocol, 'pinUvAuthProtocol');
+
+  if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0 && ctx.options.features.clientPin) await zeroLengthPinUvAuthParam(ctx, rpId);
+  if (pinUvAuthParam !== undefined) {
+    if (protocolVersion === undefined) fail(S.MISSING_PARAMETER);
+    ctx.core.protocol(protocolVersion);
+  }
+  if (options.has('rk')) fail(S.UNSUPPORTED_OPTION);
+  const up = options.get('up') ?? true;
+  let uv = pinUvAuthParam !== undefined ? false : options.get('uv') ?? false;
+  if (uv && !ctx.core.uvSupported) fail(S.INVALID_OPTION);
+  if (ctx.state.alwaysUv && up && pinUvAuthParam === undefined && !uv) {
+    if (ctx.core.uvSupported) uv = true;
+    else fail(S.PUAT_REQUIRED);
+  }
+
+  let userVerified = false;
+  if (pinUvAuthParam !== undefined) {
+    userVerified = ctx.core.verifyToken(pinUvAuthParam, protocolVersion, clientDataHash, PERMISSION.ga, rpId).userVerified;
+  } else if (uv) {
+    await ctx.performBuiltInUv(rpId);
+    userVerified = true;
+  }
+
+  // Locate the applicable credentials, applying credProtect (§12.1).
+  const rpIdHash = rpIdHashOf(rpId);
+  let applicable: FoundCredential[] = [];
+  if (allowList) {
+    for (const d of allowList) {
+      if (d.type !== 'public-key') continue;
+      const found = findCredential(ctx, rpIdHash, d.id);
+      if (!found) continue;
+      if (found.handle.credProtect === CRED_PROTECT.userVerificationRequired && !userVerified) continue;
+      applicable.push(found);
+      break; // with an allowList the key answers with one credential
+    }
+  } else {
+    const resident = ctx.state.credentials.filter((c) => c.rpId === rpId).sort((a, b) => b.created - a.created);
+    for (const c of resident) {
+      if (c.credProtect !== CRED_PROTECT.userVerificationOptional && !userVerified) continue;
+      const handle = openHandle(ctx.state.masterSecret, rpIdHash, c.id);
+      if (!handle) continue;
+      applicable.push({ id: c.id, handle, resident: c });
+    }
+  }
+  if (applicable.length === 0) fail(S.NO_CREDENTIALS);
+
+  if (up) await ctx.requestUserPresence(rpId);
+  ctx.checkCancelled();
+
+  let flags = 0;
+  if (up) flags |= AUTH_DATA_FLAG.UP;
+  if (userVerified) flags |= AUTH_DATA_FLAG.UV;
+  const run: AssertionRun = {
+    rpIdHash,
+    clientDataHash,
+    flags,
+    userVerified,
+    ext,
+    fullUser: userVerified,
+  };
+  const first = applicable[0]!;
+  const rest = applicable.slice(1);
+  const response = await assertion(ctx, run, first);
+  if (!allowList) response.set(GA_RESPONSE.numberOfCredentials, applicable.length);
+  if (pinUvAuthParam !== undefined && ctx.volatile.token) ctx.volatile.token.userPresent = false;
+  applicable = [];
+  if (rest.length) {
+    ctx.volatile.pending = {
+      kind: 'getNextAssertion',
+      remaining: rest.length,
+      expiresAt: ctx.now() + NEXT_ASSERTION_TIMEOUT_MS,
+      next: async () => {
+        const c = rest.shift();
+        if (!c) return undefined;
+        return assertion(ctx, run, c);
+      },
+    };
+  }
+  return response;
+};
+
+export const getNextAssertion: CommandHandler = async (ctx, params) => {
+  if (params !== undefined) fail(S.INVALID_LENGTH);
+  const pending = ctx.volatile.pending;
+  if (!pending || pending.kind !== 'getNextAssertion' || pending.remaining === 0) fail(S.NOT_ALLOWED);
+  if (ctx.now() > pending.expiresAt) {
+    ctx.volatile.pending = undefined;
+    fail(S.NOT_ALLOWED);
+  }
+  pending.remaining--;
+  const out = await pending.next();
+  if (pending.remaining === 0) ctx.volatile.pending = undefined;
+  if (out === undefined) fail(S.NOT_ALLOWED);
+  return out;
+};
+
+async function assertion(ctx: CommandContext, run: AssertionRun, c: FoundCredential): Promise<Map<number, CborValue>> {
+  const outputs: ExtensionOutputs = new Map();
+  const ext = run.ext;
+  if (ext?.hmacSecret && c.handle.hmacSecret) {
+    outputs.set(EXTENSION.hmacSecret, hmacSecretOutput(ctx, ext.hmacSecret, c.id, run.userVerified));
+  }
+  if (ext?.credBlob) outputs.set(EXTENSION.credBlob, c.resident?.credBlob ?? new Uint8Array(0));
+  let signCount: number;
+  if (c.resident) signCount = ++c.resident.signCount;
+  else signCount = ++ctx.state.globalSignCount;
+  const authData = buildAuthData({ rpIdHash: run.rpIdHash, flags: run.flags, signCount, extensions: outputs });
+  const signature = sign(c.handle.alg, c.handle.privateKey, concatBytes(authData, run.clientDataHash));
+  zeroize(c.handle.privateKey);
+  await ctx.persist(); // the counter is durable before the signature leaves
+  const response = new Map<number, CborValue>([
+    [GA_RESPONSE.credential, new Map<string, CborValue>([
+      ['id', c.id],
+      ['type', 'public-key'],
+    ])],
+    [GA_RESPONSE.authData, authData],
+    [GA_RESPONSE.signature, signature],
+  ]);
+  if (c.resident) response.set(GA_RESPONSE.user, userEntityCbor(c.resident, run.fullUser));
+  if (ext?.largeBlobKey && c.resident?.largeBlobKey) response.set(GA_RESPONSE.largeBlobKey, c.resident.largeBlobKey);
+  return response;
+}

@@ -1,3 +1,71 @@
-import { CtapError } from '../ctap2/status.js';
+/** authenticatorLargeBlobs (CTAP 2.2 §6.10) for the virtual key: fragmented get/set of the serialized array with its integrity check. */
+import type { CborValue } from '../cbor/index.js';
+import { sha256 } from '../crypto/hashes.js';
+import { concatBytes, timingSafeEqual } from '../util/bytes.js';
 import type { CommandHandler } from './core.js';
-export const largeBlobs: CommandHandler = async () => { throw new CtapError(0x01); };
+import { LARGE_BLOBS, LARGE_BLOBS_RESPONSE, PERMISSION } from './constants.js';
+import { fail, requireParams, S } from './common.js';
+
+/** An in-progress set: fragments are appended until `expectedLength` is reached. */
+interface PendingBlobWrite {
+  expectedLength: number;
+  buffer: Uint8Array;
+  filled: number;
+}
+
+const writes = new WeakMap<object, PendingBlobWrite>();
+
+export const largeBlobs: CommandHandler = async (ctx, params) => {
+  const p = requireParams(params);
+  const get = p.optionalUint(LARGE_BLOBS.get, 'get');
+  const set = p.optionalBytes(LARGE_BLOBS.set, 'set');
+  const offset = p.optionalUint(LARGE_BLOBS.offset, 'offset');
+  const length = p.optionalUint(LARGE_BLOBS.length, 'length');
+  const param = p.optionalBytes(LARGE_BLOBS.pinUvAuthParam, 'pinUvAuthParam');
+  const protocol = p.optionalUint(LARGE_BLOBS.pinUvAuthProtocol, 'pinUvAuthProtocol');
+  const maxFragmentLength = ctx.options.maxMsgSize - 64;
+  if (offset === undefined) fail(S.MISSING_PARAMETER);
+  if ((get === undefined) === (set === undefined)) fail(S.INVALID_PARAMETER);
+
+  if (get !== undefined) {
+    if (length !== undefined) fail(S.INVALID_PARAMETER);
+    if (get > maxFragmentLength) fail(S.INVALID_LENGTH);
+    const array = ctx.state.largeBlobArray;
+    if (offset > array.length) fail(S.INVALID_PARAMETER);
+    return new Map<number, CborValue>([[LARGE_BLOBS_RESPONSE.config, array.slice(offset, Math.min(array.length, offset + get))]]);
+  }
+
+  const fragment = set!;
+  if (fragment.length > maxFragmentLength) fail(S.INVALID_LENGTH);
+  let pending = writes.get(ctx.core);
+  if (offset === 0) {
+    if (length === undefined) fail(S.INVALID_PARAMETER);
+    if (length > ctx.options.maxSerializedLargeBlobArray) fail(S.LARGE_BLOB_STORAGE_FULL);
+    if (length < 17) fail(S.INVALID_PARAMETER);
+    pending = { expectedLength: length, buffer: new Uint8Array(length), filled: 0 };
+  } else {
+    if (length !== undefined) fail(S.INVALID_PARAMETER);
+    if (!pending || offset !== pending.filled) fail(S.INVALID_SEQ);
+  }
+  // A PIN- or UV-protected key needs a token with the lbw permission (§6.10.2 step 8).
+  if (ctx.core.pinSet || ctx.core.uvSupported || ctx.state.alwaysUv) {
+    if (param === undefined) fail(S.PUAT_REQUIRED);
+    if (protocol === undefined) fail(S.MISSING_PARAMETER);
+    const off = new Uint8Array(4);
+    new DataView(off.buffer).setUint32(0, offset, true);
+    const message = concatBytes(new Uint8Array(32).fill(0xff), Uint8Array.of(0x0c, 0x00), off, sha256(fragment));
+    ctx.core.verifyToken(param, protocol, message, PERMISSION.lbw, undefined);
+  }
+  if (offset + fragment.length > pending.expectedLength) fail(S.INVALID_PARAMETER);
+  pending.buffer.set(fragment, offset);
+  pending.filled = offset + fragment.length;
+  writes.set(ctx.core, pending);
+  if (pending.filled < pending.expectedLength) return undefined;
+  writes.delete(ctx.core);
+  const body = pending.buffer.subarray(0, pending.expectedLength - 16);
+  const check = pending.buffer.subarray(pending.expectedLength - 16);
+  if (!timingSafeEqual(sha256(body).slice(0, 16), check)) fail(S.INTEGRITY_FAILURE);
+  ctx.state.largeBlobArray = pending.buffer.slice();
+  await ctx.persist();
+  return undefined;
+};

@@ -1,4 +1,35 @@
-import { CtapError } from '../ctap2/status.js';
+/** authenticatorSelection (CTAP 2.2 §6.9) and authenticatorReset (§6.6) for the virtual key. */
 import type { CommandHandler } from './core.js';
-export const reset: CommandHandler = async () => { throw new CtapError(0x01); };
-export const selection: CommandHandler = async () => { throw new CtapError(0x01); };
+import { fail, S } from './common.js';
+import { resetState } from './state.js';
+
+export const selection: CommandHandler = async (ctx, params) => {
+  if (params !== undefined) fail(S.INVALID_LENGTH);
+  await ctx.requestUserPresence();
+  return undefined;
+};
+
+/**
+ * Reset: only within `resetWindowMs` of power-up (10 s, as real keys), and
+ * only with a touch. Credentials, PIN and config go; the attestation identity stays.
+ */
+export const reset: CommandHandler = async (ctx, params) => {
+  if (params !== undefined) fail(S.INVALID_LENGTH);
+  if (ctx.now() - ctx.volatile.powerUpAt > ctx.options.resetWindowMs) fail(S.NOT_ALLOWED);
+  await ctx.requestUserPresence();
+  ctx.checkCancelled();
+  const old = ctx.state;
+  ctx.core.state = resetState(old);
+  try {
+    await ctx.persist();
+  } catch (e) {
+    ctx.core.state = old;
+    throw e;
+  }
+  old.masterSecret.fill(0);
+  for (const c of old.credentials) c.privateKey.fill(0);
+  ctx.core.resetPinUvAuthState();
+  ctx.volatile.pending = undefined;
+  ctx.volatile.pinFailuresSincePowerUp = 0;
+  return undefined;
+};

@@ -1,0 +1,142 @@
+/** Request parsing and checks shared by the virtual key's command handlers. */
+import { asArray, asBytes, asMap, asText, CborMapReader, type CborValue } from '../cbor/index.js';
+import { sha256 } from '../crypto/hashes.js';
+import { CtapError } from '../ctap2/status.js';
+import { utf8Encode } from '../util/bytes.js';
+import type { CommandContext } from './core.js';
+import { openHandle, type OpenedHandle } from './credentials.js';
+import type { ResidentCredential } from './state.js';
+
+export const S = {
+  OK: 0x00,
+  INVALID_COMMAND: 0x01,
+  INVALID_PARAMETER: 0x02,
+  INVALID_LENGTH: 0x03,
+  INVALID_SEQ: 0x04,
+  CBOR_UNEXPECTED_TYPE: 0x11,
+  MISSING_PARAMETER: 0x14,
+  LIMIT_EXCEEDED: 0x15,
+  LARGE_BLOB_STORAGE_FULL: 0x18,
+  CREDENTIAL_EXCLUDED: 0x19,
+  UNSUPPORTED_ALGORITHM: 0x26,
+  OPERATION_DENIED: 0x27,
+  KEY_STORE_FULL: 0x28,
+  UNSUPPORTED_OPTION: 0x2b,
+  INVALID_OPTION: 0x2c,
+  KEEPALIVE_CANCEL: 0x2d,
+  NO_CREDENTIALS: 0x2e,
+  NOT_ALLOWED: 0x30,
+  PIN_INVALID: 0x31,
+  PIN_BLOCKED: 0x32,
+  PIN_AUTH_INVALID: 0x33,
+  PIN_AUTH_BLOCKED: 0x34,
+  PIN_NOT_SET: 0x35,
+  PUAT_REQUIRED: 0x36,
+  PIN_POLICY_VIOLATION: 0x37,
+  REQUEST_TOO_LARGE: 0x39,
+  UV_BLOCKED: 0x3c,
+  INTEGRITY_FAILURE: 0x3d,
+  INVALID_SUBCOMMAND: 0x3e,
+  UV_INVALID: 0x3f,
+  UNAUTHORIZED_PERMISSION: 0x40,
+  OTHER: 0x7f,
+} as const;
+
+export function fail(status: number): never {
+  throw new CtapError(status);
+}
+
+export function requireParams(params: CborMapReader | undefined): CborMapReader {
+  if (!params) fail(S.MISSING_PARAMETER);
+  return params;
+}
+
+export interface CredentialDescriptor {
+  type: string;
+  id: Uint8Array;
+}
+
+/** A PublicKeyCredentialDescriptor list; entries of other types are kept (and then ignored by callers). */
+export function descriptorList(v: unknown, path: string, max: number): CredentialDescriptor[] {
+  const arr = asArray(v, path);
+  if (arr.length > max) fail(S.LIMIT_EXCEEDED);
+  return arr.map((item, i) => descriptor(item, `${path}[${i}]`));
+}
+
+export function descriptor(item: unknown, path: string): CredentialDescriptor {
+  const r = new CborMapReader(asMap(item, path), path);
+  return { type: r.text('type', 'type', 64), id: r.bytes('id', 'id', 1024) };
+}
+
+export interface UserEntity {
+  id: Uint8Array;
+  name?: string | undefined;
+  displayName?: string | undefined;
+}
+
+export function userEntity(v: unknown, path: string): UserEntity {
+  const r = new CborMapReader(asMap(v, path), path);
+  const id = r.bytes('id', 'id');
+  if (id.length > 64) fail(S.INVALID_PARAMETER);
+  return { id, name: r.optionalText('name', 'name', 1024), displayName: r.optionalText('displayName', 'displayName', 1024) };
+}
+
+export function userEntityCbor(c: ResidentCredential, full: boolean): Map<string, CborValue> {
+  const m = new Map<string, CborValue>([['id', c.userId]]);
+  if (full) {
+    if (c.userName !== undefined) m.set('name', c.userName);
+    if (c.userDisplayName !== undefined) m.set('displayName', c.userDisplayName);
+  }
+  return m;
+}
+
+export function rpIdHashOf(rpId: string): Uint8Array {
+  return sha256(utf8Encode(rpId));
+}
+
+/** Options map: every member a boolean; unknown options are ignored as the spec says. */
+export function optionsMap(v: unknown, path: string): Map<string, boolean> {
+  const m = asMap(v, path);
+  const out = new Map<string, boolean>();
+  for (const [k, x] of m) {
+    const key = asText(k, `${path} key`);
+    if (typeof x !== 'boolean') fail(S.CBOR_UNEXPECTED_TYPE);
+    out.set(key, x);
+  }
+  return out;
+}
+
+/** A credential this key made for this RP (resident ones must still be in the store). */
+export interface FoundCredential {
+  id: Uint8Array;
+  handle: OpenedHandle;
+  resident: ResidentCredential | undefined;
+}
+
+export function findCredential(ctx: CommandContext, rpIdHash: Uint8Array, id: Uint8Array): FoundCredential | undefined {
+  const handle = openHandle(ctx.state.masterSecret, rpIdHash, id);
+  if (!handle) return undefined;
+  if (!handle.resident) return { id, handle, resident: undefined };
+  const resident = ctx.state.credentials.find((c) => bytesEq(c.id, id));
+  if (!resident) return undefined;
+  return { id, handle, resident };
+}
+
+export function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The zero-length pinUvAuthParam probe (CTAP 2.2 §6.1.2 step 1, §6.2.2 step 1):
+ * the platform asks for a touch to select this key. Answers PIN_NOT_SET or PIN_INVALID after the touch.
+ */
+export async function zeroLengthPinUvAuthParam(ctx: CommandContext, rpId: string | undefined): Promise<never> {
+  await ctx.requestUserPresence(rpId);
+  fail(ctx.core.pinSet ? S.PIN_INVALID : S.PIN_NOT_SET);
+}
+
+export function checkBytes(v: unknown, path: string): Uint8Array {
+  return asBytes(v, path);
+}

@@ -1,0 +1,162 @@
+/**
+ * Authenticator-side extensions (CTAP 2.2 §12): credProtect, hmac-secret,
+ * hmac-secret-mc, credBlob, largeBlobKey, minPinLength. Inputs are checked
+ * here; outputs are the authenticator extension outputs in authData.
+ */
+import { asBool, asBytes, asMap, asText, asUint, CborMapReader, type CborValue } from '../cbor/index.js';
+import { hmacSha256 } from '../crypto/hashes.js';
+import { zeroize } from '../util/bytes.js';
+import type { P256Point } from '../crypto/primitives.js';
+import type { CommandContext } from './core.js';
+import { credRandom } from './credentials.js';
+import { EXTENSION, HMAC_SECRET } from './constants.js';
+import { fail, S } from './common.js';
+
+export interface McExtensionInput {
+  credProtect?: number | undefined;
+  hmacSecret: boolean;
+  hmacSecretMc?: HmacSecretInput | undefined;
+  credBlob?: Uint8Array | undefined;
+  largeBlobKey: boolean;
+  minPinLength: boolean;
+}
+
+export interface HmacSecretInput {
+  keyAgreement: P256Point;
+  saltEnc: Uint8Array;
+  saltAuth: Uint8Array;
+  protocol: number;
+}
+
+export interface GaExtensionInput {
+  hmacSecret?: HmacSecretInput | undefined;
+  credBlob: boolean;
+  largeBlobKey: boolean;
+}
+
+function extMap(v: unknown, path: string): Map<string, unknown> {
+  const m = asMap(v, path);
+  const out = new Map<string, unknown>();
+  for (const [k, x] of m) out.set(asText(k, `${path} key`), x);
+  return out;
+}
+
+export function coseP256(v: unknown, path: string): P256Point {
+  const r = new CborMapReader(asMap(v, path), path);
+  const kty = r.int(1, 'kty');
+  const crv = r.int(-1, 'crv');
+  if (kty !== 2 || crv !== 1) fail(S.INVALID_PARAMETER);
+  const x = r.bytes(-2, 'x');
+  const y = r.bytes(-3, 'y');
+  if (x.length !== 32 || y.length !== 32) fail(S.INVALID_PARAMETER);
+  return { x, y };
+}
+
+function hmacSecretInput(v: unknown, path: string): HmacSecretInput {
+  const r = new CborMapReader(asMap(v, path), path);
+  return {
+    keyAgreement: coseP256(r.raw(HMAC_SECRET.keyAgreement) ?? fail(S.MISSING_PARAMETER), `${path} keyAgreement`),
+    saltEnc: r.bytes(HMAC_SECRET.saltEnc, 'saltEnc'),
+    saltAuth: r.bytes(HMAC_SECRET.saltAuth, 'saltAuth'),
+    protocol: r.optionalUint(HMAC_SECRET.pinUvAuthProtocol, 'pinUvAuthProtocol') ?? 1,
+  };
+}
+
+export function parseMcExtensions(ctx: CommandContext, v: unknown): McExtensionInput {
+  const f = ctx.options.features;
+  const m = extMap(v, 'makeCredential extensions');
+  const out: McExtensionInput = { hmacSecret: false, largeBlobKey: false, minPinLength: false };
+  for (const [name, value] of m) {
+    const path = `makeCredential extensions ${name}`;
+    switch (name) {
+      case EXTENSION.credProtect:
+        if (!f.credProtect) break;
+        out.credProtect = asUint(value, path);
+        if (out.credProtect < 1 || out.credProtect > 3) fail(S.INVALID_PARAMETER);
+        break;
+      case EXTENSION.hmacSecret:
+        if (f.hmacSecret) out.hmacSecret = asBool(value, path);
+        break;
+      case EXTENSION.hmacSecretMc:
+        if (f.hmacSecret && f.hmacSecretMc) out.hmacSecretMc = hmacSecretInput(value, path);
+        break;
+      case EXTENSION.credBlob:
+        if (f.credBlob) out.credBlob = asBytes(value, path);
+        break;
+      case EXTENSION.largeBlobKey:
+        if (!f.largeBlobKey || !f.largeBlobs) break;
+        if (asBool(value, path) !== true) fail(S.INVALID_OPTION);
+        out.largeBlobKey = true;
+        break;
+      case EXTENSION.minPinLength:
+        if (f.minPinLength && f.config) out.minPinLength = asBool(value, path);
+        break;
+      default:
+        // Unknown extensions are ignored (CTAP 2.2 §12).
+        break;
+    }
+  }
+  if (out.hmacSecretMc && !out.hmacSecret) fail(S.INVALID_PARAMETER);
+  return out;
+}
+
+export function parseGaExtensions(ctx: CommandContext, v: unknown): GaExtensionInput {
+  const f = ctx.options.features;
+  const m = extMap(v, 'getAssertion extensions');
+  const out: GaExtensionInput = { credBlob: false, largeBlobKey: false };
+  for (const [name, value] of m) {
+    const path = `getAssertion extensions ${name}`;
+    switch (name) {
+      case EXTENSION.hmacSecret:
+        if (f.hmacSecret) out.hmacSecret = hmacSecretInput(value, path);
+        break;
+      case EXTENSION.credBlob:
+        if (f.credBlob) out.credBlob = asBool(value, path);
+        break;
+      case EXTENSION.largeBlobKey:
+        if (!f.largeBlobKey || !f.largeBlobs) break;
+        if (asBool(value, path) !== true) fail(S.INVALID_OPTION);
+        out.largeBlobKey = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * hmac-secret (CTAP 2.2 §12.5): decapsulate, check saltAuth, decrypt one or
+ * two salts, HMAC each with CredRandom, return the encrypted output.
+ */
+export function hmacSecretOutput(ctx: CommandContext, input: HmacSecretInput, credentialId: Uint8Array, uv: boolean): Uint8Array {
+  const proto = ctx.core.protocol(input.protocol);
+  let shared: Uint8Array;
+  try {
+    shared = proto.decapsulate(ctx.volatile.keyAgreement.privateKey, input.keyAgreement);
+  } catch {
+    fail(S.INVALID_PARAMETER);
+  }
+  try {
+    if (!proto.verify(shared, input.saltEnc, input.saltAuth)) fail(S.PIN_AUTH_INVALID);
+    let salts: Uint8Array;
+    try {
+      salts = proto.decrypt(shared, input.saltEnc);
+    } catch {
+      fail(S.INVALID_LENGTH);
+    }
+    if (salts.length !== 32 && salts.length !== 64) fail(S.INVALID_LENGTH);
+    const cr = credRandom(ctx.state.masterSecret, credentialId, uv);
+    const out = new Uint8Array(salts.length);
+    out.set(hmacSha256(cr, salts.subarray(0, 32)), 0);
+    if (salts.length === 64) out.set(hmacSha256(cr, salts.subarray(32, 64)), 32);
+    zeroize(cr, salts);
+    const enc = proto.encrypt(shared, out);
+    zeroize(out);
+    return enc;
+  } finally {
+    zeroize(shared);
+  }
+}
+
+export type ExtensionOutputs = Map<string, CborValue>;
