@@ -4,6 +4,7 @@
  * Device bytes are untrusted: every list and string is bounded, and every
  * failure is a CborError that names the member.
  */
+import type { PublicKeyCredentialParameters } from './entities.js';
 import { CborError, CborMapReader, asBool, asBytes, asMap, asText, asUint, type CborKey } from '../cbor/index.js';
 
 /** getInfo response member keys (CTAP 2.2 §6.4, 2.3 draft for 0x1e/0x1f). */
@@ -85,10 +86,7 @@ export const GET_INFO_LIMITS = {
   maxBytesLength: 1024,
 } as const;
 
-export interface PublicKeyCredentialParameters {
-  type: string;
-  alg: number;
-}
+export type { PublicKeyCredentialParameters };
 
 export interface AuthenticatorInfo {
   versions: string[];
