@@ -2,9 +2,16 @@
 import { CborMapReader, type CborValue } from '../../src/cbor/index.js';
 import { sha256 } from '../../src/crypto/hashes.js';
 import { CTAP2_CMD } from '../../src/ctap2/commands.js';
-import { padPin, pinProtocol, type PinUvAuthProtocol } from '../../src/ctap2/pin-protocol.js';
+import { pinProtocol, type PinUvAuthProtocol } from '../../src/ctap2/pin-protocol.js';
 import { concatBytes, utf8Encode } from '../../src/util/bytes.js';
 import type { TestCtapHidHost } from '../helpers/virtual-driver.js';
+
+/** Pads like padPin but lets a test send a PIN the key must refuse (too short). */
+function pad(pin: string): Uint8Array {
+  const out = new Uint8Array(64);
+  out.set(utf8Encode(pin));
+  return out;
+}
 
 export interface PinSession {
   proto: PinUvAuthProtocol;
@@ -28,7 +35,7 @@ export async function keyAgreement(host: TestCtapHidHost, version: 1 | 2): Promi
 
 export async function setPin(host: TestCtapHidHost, version: 1 | 2, pin: string): Promise<number> {
   const s = await keyAgreement(host, version);
-  const newPinEnc = s.proto.encrypt(s.shared, padPin(utf8Encode(pin)));
+  const newPinEnc = s.proto.encrypt(s.shared, pad(pin));
   const param = s.proto.authenticate(s.shared, newPinEnc);
   const r = await host.cbor(CTAP2_CMD.clientPin, new Map<number, CborValue>([[1, version], [2, 3], [3, s.keyAgreement], [4, param], [5, newPinEnc]]));
   return r.status;
@@ -37,7 +44,7 @@ export async function setPin(host: TestCtapHidHost, version: 1 | 2, pin: string)
 export async function changePin(host: TestCtapHidHost, version: 1 | 2, oldPin: string, newPin: string): Promise<number> {
   const s = await keyAgreement(host, version);
   const pinHashEnc = s.proto.encrypt(s.shared, sha256(utf8Encode(oldPin)).slice(0, 16));
-  const newPinEnc = s.proto.encrypt(s.shared, padPin(utf8Encode(newPin)));
+  const newPinEnc = s.proto.encrypt(s.shared, pad(newPin));
   const param = s.proto.authenticate(s.shared, concatBytes(newPinEnc, pinHashEnc));
   const r = await host.cbor(CTAP2_CMD.clientPin, new Map<number, CborValue>([[1, version], [2, 4], [3, s.keyAgreement], [4, param], [5, newPinEnc], [6, pinHashEnc]]));
   return r.status;
