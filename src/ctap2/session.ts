@@ -22,6 +22,8 @@ export interface Ctap2Response {
 export class Ctap2Session {
   readonly transport: CtapTransport;
   #info: AuthenticatorInfo | undefined;
+  #infoInFlight: Promise<AuthenticatorInfo> | undefined;
+  #generation = 0;
   /** Called for each non-canonical (but well-formed) reply; for --verbose and diagnostics. */
   onWarning: ((message: string) => void) | undefined;
 
@@ -34,16 +36,33 @@ export class Ctap2Session {
     return this.#info;
   }
 
+  /**
+   * authenticatorGetInfo, fetched once per session and cached (`refresh`
+   * fetches again). Concurrent callers share one request.
+   */
   async getInfo(opts?: TransactOptions & { refresh?: boolean }): Promise<AuthenticatorInfo> {
     if (this.#info && !opts?.refresh) return this.#info;
-    const { value } = await this.send(CTAP2_CMD.getInfo, undefined, opts);
-    this.#info = decodeGetInfo(value);
-    return this.#info;
+    if (this.#infoInFlight && !opts?.refresh) return this.#infoInFlight;
+    const generation = this.#generation;
+    const p = (async () => {
+      const { value } = await this.send(CTAP2_CMD.getInfo, undefined, opts);
+      const info = decodeGetInfo(value);
+      if (generation === this.#generation) this.#info = info; // not if invalidated meanwhile
+      return info;
+    })();
+    this.#infoInFlight = p;
+    try {
+      return await p;
+    } finally {
+      if (this.#infoInFlight === p) this.#infoInFlight = undefined;
+    }
   }
 
   /** Forget the cached getInfo (after reset, config or PIN changes that alter it). */
   invalidateInfo(): void {
     this.#info = undefined;
+    this.#infoInFlight = undefined;
+    this.#generation++;
   }
 
   /**
