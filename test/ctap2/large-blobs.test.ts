@@ -86,8 +86,8 @@ function blobKey(maxMsgSize: number, maxArray: number, withPin: boolean): { key:
     maxMsgSize,
     options: { clientPin: withPin, pinUvAuthToken: true, largeBlobs: true },
     extraInfo: [[0x0b, maxArray]],
-  } as ConstructorParameters<typeof FakeKey>[0]);
-  let stored = INITIAL_SERIALIZED_LARGE_BLOB_ARRAY.slice();
+  });
+  let stored: Uint8Array = INITIAL_SERIALIZED_LARGE_BLOB_ARRAY.slice();
   let pending: { buf: Uint8Array; expected: number; at: number } | undefined;
   key.handlers.set(CTAP2_CMD.largeBlobs, (p) => {
     const offset = p!.uint(3);
