@@ -67,7 +67,7 @@ export interface BridgeRequest<W> {
   readonly signal: AbortSignal;
 }
 
-export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = unknown> {
+export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = object> {
   ipcMain: IpcMainLike<E>;
   /** Device spec for every request (default `auto`), or chosen per request. */
   device?: string | ((req: BridgeRequest<E['sender']>) => string) | undefined;
@@ -119,7 +119,7 @@ function isInteractionFactory<W, I>(v: unknown): v is (req: BridgeRequest<W>) =>
  * Register the `create`, `get` and `cancel` handlers on `ipcMain`. Returns a
  * disposer that removes them and aborts every request still pending.
  */
-export function registerMainHandlers<E extends IpcInvokeEventLike, I = unknown>(options: MainHandlersOptions<E, I>): () => void {
+export function registerMainHandlers<E extends IpcInvokeEventLike, I = object>(options: MainHandlersOptions<E, I>): () => void {
   const { ipcMain } = options;
   if (!ipcMain || typeof ipcMain.handle !== 'function' || typeof ipcMain.removeHandler !== 'function') {
     throw new TypeError('registerMainHandlers needs { ipcMain } (Electron\'s ipcMain)');

@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registerMainHandlers, type BridgeClient, type ClientInit } from '../../src/electron/main.js';
+import { registerMainHandlers, type BridgeClient, type ClientInit, type MainHandlersOptions } from '../../src/electron/main.js';
 import { createRendererApi, exposeInRenderer } from '../../src/electron/preload.js';
 import { webAuthnError } from '../../src/webauthn/errors.js';
 import type { JsonObject } from '../../src/electron/protocol.js';
-import { FakeElectron, type FakeWindow } from './fake-electron.js';
+import { FakeElectron, type FakeInvokeEvent, type FakeWindow } from './fake-electron.js';
 
 interface Call {
   kind: 'create' | 'get';
@@ -49,7 +49,7 @@ function stubClients(behaviour: 'echo' | 'manual' | ((call: Call) => Promise<unk
   return { factory, calls, nextCall };
 }
 
-function setup(opts: Partial<Parameters<typeof registerMainHandlers>[0]> = {}, behaviour?: Parameters<typeof stubClients>[0]) {
+function setup(opts: Partial<MainHandlersOptions<FakeInvokeEvent>> = {}, behaviour?: Parameters<typeof stubClients>[0]) {
   const electron = new FakeElectron();
   const stub = stubClients(behaviour);
   const dispose = registerMainHandlers({ ipcMain: electron.ipcMain, createClient: stub.factory, ...opts });

@@ -154,8 +154,8 @@ export class MainWorld {
   readonly context: vm.Context;
   readonly global: Record<string, any>;
   constructor() {
-    // A browser main world has DOMException; a vm realm does not, so lend Node's.
-    this.context = vm.createContext({ DOMException, console });
+    // A browser main world has these web APIs; a bare vm realm does not, so lend Node's.
+    this.context = vm.createContext({ DOMException, AbortController, AbortSignal, console });
     this.global = vm.runInContext('globalThis', this.context) as Record<string, any>;
     this.global.window = this.global;
   }
