@@ -12,7 +12,7 @@ import { flagsOf, parseAuthenticatorData, type AuthenticatorData } from './authe
 import { CTAP2_CMD, CTAP2_COMMAND_NAMES } from './commands.js';
 import { coseAlgName, coseCrvName, coseKeyToSpki, coseKtyName, decodeCoseKey, type CoseKey } from './cose-key.js';
 import { decodeAttestationObject } from './attestation.js';
-import { decodeGetInfo } from './get-info.js';
+import { decodeGetInfo, type AuthenticatorInfo } from './get-info.js';
 import { jsonKey, toJson, type JsonValue } from './json.js';
 import { statusName } from './status.js';
 import { X509Certificate } from 'node:crypto';
@@ -120,6 +120,11 @@ function normalizeCommand(command: string): string {
 
 function canonicalOf(nonCanonical: readonly string[]): JsonObject {
   return nonCanonical.length ? { ctap2_canonical: false, non_canonical: [...nonCanonical] } : { ctap2_canonical: true };
+}
+
+/** A decoded getInfo with spec member names (what `ctap info --json` prints under its getInfo member). */
+export function describeGetInfo(info: AuthenticatorInfo): JsonObject {
+  return toJson(info) as JsonObject;
 }
 
 /** A COSE key as the vectors summarise it: raw map, kty/alg/crv with names, coordinates, SPKI DER. */
@@ -263,7 +268,7 @@ function nameMap(value: unknown, names: Readonly<Record<number, string>>, contex
 /** Describe a decoded response map (no status byte) for `command`. */
 export function describeCtap2ResponseValue(command: string, value: unknown): JsonObject {
   const cmd = normalizeCommand(command);
-  if (cmd === 'getInfo') return toJson(decodeGetInfo(value)) as JsonObject;
+  if (cmd === 'getInfo') return describeGetInfo(decodeGetInfo(value));
   const names = RESPONSE_NAMES[cmd];
   if (!names) return nameMap(value, {}, `${command} response`).named;
   const { named, entries } = nameMap(value, names, `${command} response`);

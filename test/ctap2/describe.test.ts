@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { CtapFormatError } from '../../src/ctap2/format-error.js';
+import { CTAP2_DECODE_COMMANDS, describeAttestationObject, describeCoseKey } from '../../src/ctap2/describe.js';
 import assert from 'node:assert/strict';
 import { CborError } from '../../src/cbor/index.js';
 import { encodeCbor } from '../../src/cbor/index.js';
@@ -87,4 +90,31 @@ test('describeCtap2Request: names and command-byte checks', () => {
   assert.deepEqual(d.decoded, { pinUvAuthProtocol: 1, subCommand: 1 });
   assert.throws(() => describeCtap2Request('makeCredential', fromHex('06a201010201')), TypeError);
   assert.throws(() => describeCtap2Request(undefined, fromHex('a201010201')), TypeError);
+});
+
+test('property: describing random and mutated replies only ever throws CborError or CtapFormatError', () => {
+  const seeds = responses.map((v) => fromHex(v.input));
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...CTAP2_DECODE_COMMANDS),
+      fc.oneof(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 })).map(([s, muts]) => {
+          const b = s.slice();
+          for (const [i, x] of muts) b[i % b.length] = x;
+          return b;
+        }),
+      ),
+      (command, bytes) => {
+        for (const f of [() => describeCtap2Response(command, bytes), () => describeAttestationObject(bytes), () => describeCoseKey(bytes)]) {
+          try {
+            f();
+          } catch (e) {
+            if (!(e instanceof CborError || e instanceof CtapFormatError)) throw e;
+          }
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
