@@ -109,3 +109,19 @@ test('malformed attestation objects are typed errors', () => {
   assert.throws(() => decodeAttestationObject(fromHex('a0')), CborError);
   assert.throws(() => decodeAttestationObject(fromHex('a263666d74667061636b656468617574684461746141')), CborError);
 });
+
+test('packed x5c: the certificate requirements of WebAuthn §8.2.1 are checked', () => {
+  const packed = decodeAttestationObject(fromHex(registrations.find((x) => x.id === 'w3c-l3-reg-packed-es256')!.input));
+  const u2f = decodeAttestationObject(fromHex(registrations.find((x) => x.id === 'fido2helpers-reg-fido-u2f-hypersecu')!.input));
+  // a U2F certificate (CN only, no OU "Authenticator Attestation") in a packed statement
+  const r = verifyAttestation({ ...packed, attStmt: new Map([...packed.attStmt, ['x5c', u2f.attStmt.get('x5c')]]) }, new Uint8Array(32));
+  assert.equal(r.valid, false);
+  assert.ok(r.problems.some((p) => /OU/.test(p)));
+  assert.ok(r.problems.some((p) => /does not verify/.test(p)));
+  // unknown formats are reported, never claimed valid
+  const odd = verifyAttestation({ ...packed, fmt: 'vendor-x' }, new Uint8Array(32));
+  assert.equal(odd.valid, undefined);
+  assert.match(odd.problems[0]!, /vendor-x/);
+  assert.equal(verifyAttestation({ ...packed, attStmt: new Map<unknown, unknown>([['alg', -7], ['sig', new Uint8Array(8)], ['ecdaaKeyId', new Uint8Array(8)]]) }, new Uint8Array(32)).valid, undefined);
+  assert.throws(() => verifyAttestation(packed, new Uint8Array(31)), RangeError);
+});
