@@ -135,13 +135,15 @@ export async function createViaWebAuthnDll(options: DllCreationOptions, call: We
   const hwnd = await resolveWindowHandle(call.windowHandle, lib.memory.pointerSize);
   const enc = encodeMakeCredential(options, apiVersion, lib.memory.pointerSize, timeoutMs);
   const x = options.extensions ?? {};
+  // Outputs only for what was requested AND sent (an extension this API cannot carry reports nothing).
+  const sent = (name: string): boolean => !enc.ignoredExtensions.includes(name);
   const requested: RequestedCreateExtensions = {
     credProps: x.credProps === true,
-    credProtect: x.credentialProtectionPolicy !== undefined,
-    credBlob: x.credBlob !== undefined,
-    minPinLength: x.minPinLength === true,
-    largeBlob: x.largeBlob !== undefined,
-    prf: x.prf !== undefined,
+    credProtect: x.credentialProtectionPolicy !== undefined && sent('credProtect') && sent('credentialProtectionPolicy'),
+    credBlob: x.credBlob !== undefined && sent('credBlob'),
+    minPinLength: x.minPinLength === true && sent('minPinLength'),
+    largeBlob: x.largeBlob !== undefined && sent('largeBlob'),
+    prf: x.prf !== undefined && sent('prf'),
     hmacCreateSecret: x.hmacCreateSecret === true,
   };
   const at = (base: bigint, off: number): bigint => base + BigInt(off);
@@ -171,13 +173,14 @@ export async function getViaWebAuthnDll(options: DllRequestOptions, call: WebAut
   const hwnd = await resolveWindowHandle(call.windowHandle, lib.memory.pointerSize);
   const enc = encodeGetAssertion(options, apiVersion, lib.memory.pointerSize, timeoutMs);
   const x = options.extensions ?? {};
+  const sent = (name: string): boolean => !enc.ignoredExtensions.includes(name);
   const requested: RequestedGetExtensions = {
     appid: x.appid !== undefined,
-    getCredBlob: x.getCredBlob === true,
-    largeBlobRead: x.largeBlob?.read === true,
-    largeBlobWrite: x.largeBlob?.write !== undefined,
-    prf: x.prf !== undefined,
-    hmacGetSecret: x.hmacGetSecret !== undefined,
+    getCredBlob: x.getCredBlob === true && sent('getCredBlob'),
+    largeBlobRead: x.largeBlob?.read === true && x.largeBlob.write === undefined && sent('largeBlob'),
+    largeBlobWrite: x.largeBlob?.write !== undefined && sent('largeBlob'),
+    prf: x.prf !== undefined && sent('prf') && (x.prf.eval !== undefined || (x.prf.evalByCredentialRaw?.length ?? 0) > 0),
+    hmacGetSecret: x.hmacGetSecret !== undefined && sent('hmacGetSecret'),
   };
   const at = (base: bigint, off: number): bigint => base + BigInt(off);
   return run(

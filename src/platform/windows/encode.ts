@@ -355,8 +355,10 @@ export function encodeGetAssertion(o: DllRequestOptions, apiVersion: number, poi
   const prf = x.prf;
   const wantsPrf = prf !== undefined && (prf.eval !== undefined || (prf.evalByCredentialRaw?.length ?? 0) > 0);
   if (wantsPrf || x.hmacGetSecret !== undefined) {
-    if (!has('prf')) ignored.push(wantsPrf ? 'prf' : 'hmacGetSecret');
-    else {
+    if (!has('prf')) {
+      if (wantsPrf) ignored.push('prf');
+      if (x.hmacGetSecret !== undefined) ignored.push('hmacGetSecret');
+    } else {
       const vL = layoutOf(WEBAUTHN_HMAC_SECRET_SALT_VALUES, pointerSize);
       const values = arena.struct(vL);
       const vw = arena.at(vL, values);
