@@ -166,3 +166,14 @@ test('property: any bytes decode or fail with U2fFormatError, never anything els
     { numRuns: 500 },
   );
 });
+
+test('libfido2 recorded U2F AUTHENTICATE (ctaphid-packets vector): the fields its interpretation lists', () => {
+  const v = loadVectors('ctaphid-packets').find((x) => x.id === 'libfido2-wiredata-u2f-auth')!;
+  const m = (v.expected as { messages: { payload: string; interpretation: { status_word: string; user_presence: number; counter: number; signature: string } }[] }).messages[0]!;
+  const { data, sw } = splitResponse(fromHex(m.payload));
+  assert.equal(sw.toString(16), m.interpretation.status_word);
+  const a = decodeAuthenticateResponse(data);
+  assert.equal(a.userPresence, m.interpretation.user_presence);
+  assert.equal(a.counter, m.interpretation.counter);
+  assert.equal(toHex(a.signature), m.interpretation.signature);
+});

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { CborMapReader, decodeCbor, encodeCbor, type CborValue } from '../../src/cbor/index.js';
 import { sha256 } from '../../src/crypto/hashes.js';
 import { CTAP2_CMD } from '../../src/ctap2/commands.js';
-import { ClientPin } from '../../src/ctap2/client-pin.js';
+import { ClientPin, decodeClientPinResponse, PinUvAuthToken } from '../../src/ctap2/client-pin.js';
+import { PIN_PROTOCOL_1 } from '../../src/ctap2/pin-protocol.js';
 import {
   CREDENTIAL_MANAGEMENT_SUBCOMMAND as SUB,
   CredentialManagement,
@@ -205,4 +206,49 @@ test('pinUvAuthParam covers subCommand || canonical CBOR(subCommandParams)', () 
   assert.equal(toHex(credentialManagementAuthMessage(4, params)), '04' + toHex(encodeCbor(params)));
   assert.equal(toHex(credentialManagementAuthMessage(1)), '01');
   assert.equal(toHex(encodeCbor(params)).slice(0, 6), 'a10158');
+});
+
+test('libfido2 recorded RPLIST and RKLIST streams replay through the enumerate walks', async () => {
+  const packets = loadVectors('ctaphid-packets');
+  const payloads = (id: string): Uint8Array[] =>
+    (packets.find((v) => v.id === id)!.expected as { messages: { payload: string }[] }).messages.map((m) => fromHex(m.payload));
+  const queue = [...payloads('libfido2-wiredata-cbor-credman-rplist'), ...payloads('libfido2-wiredata-cbor-credman-rklist')];
+  const key = new FakeKey({ pin: '1234', options: { clientPin: true, credMgmt: true } });
+  key.handlers.set(CTAP2_CMD.credentialManagement, () => {
+    const p = queue.shift()!;
+    assert.equal(p[0], 0);
+    return decodeCbor(p.subarray(1)).value as CborValue;
+  });
+  const session = key.session();
+  const token = new PinUvAuthToken(PIN_PROTOCOL_1, new Uint8Array(16), PERMISSION.cm);
+  const cm = await CredentialManagement.open(session, token);
+  const rps = await cm.enumerateRps();
+  assert.deepEqual(rps.map((r) => r.rp.id), ['yubico.com', 'yubikey.org', 'webauthn.dev']);
+  assert.equal(toHex(rps[0]!.rpIDHash), toHex(sha256(utf8Encode('yubico.com'))), 'rpIDHash is SHA-256 of the id');
+  const creds = await cm.enumerateCredentials(rps[0]!.rpIDHash);
+  assert.equal(creds.length, 5);
+  assert.deepEqual(creds.map((c) => toHex(c.credentialID.id)), [
+    '19f7780ca0bcb9a6d51ed787fb6c8003',
+    'd8274b25ed19ef11afa6897b8450e762',
+    '005ddfefe2f306b2a5464d98bc1465c1',
+    '0a265b7e1a2aba705f182614b271ca98',
+    'fba6bec101f67a81f9cd6d20417a1c40',
+  ]);
+  assert.deepEqual(creds.map((c) => c.publicKey.alg), [-7, -8, -8, -7, -7], 'ES256 and EdDSA keys');
+  assert.ok(creds.every((c) => c.user.name === 'bob banana' && c.credProtect === 1));
+  assert.equal(queue.length, 0, 'exactly the recorded number of replies was consumed');
+  // the walk sent begin (authenticated) then getNext (not) the right number of times
+  const subs = key.requests.filter((r) => r.command === CTAP2_CMD.credentialManagement).map((r) => r.params!.get(1));
+  assert.deepEqual(subs, [2, 3, 3, 4, 5, 5, 5, 5]);
+});
+
+test('libfido2 recorded credman metadata and clientPin replies decode with the typed decoders', () => {
+  const packets = loadVectors('ctaphid-packets');
+  const payload = (id: string): Uint8Array => fromHex((packets.find((v) => v.id === id)!.expected as { messages: { payload: string }[] }).messages[0]!.payload);
+  const meta = decodeCredentialManagementResponse(decodeCbor(payload('libfido2-wiredata-cbor-credman-meta').subarray(1)).value);
+  assert.deepEqual(meta, { ...meta, existingResidentCredentialsCount: 0, maxPossibleRemainingResidentCredentialsCount: 25 });
+  const retries = decodeClientPinResponse(decodeCbor(payload('libfido2-wiredata-cbor-retries').subarray(1)).value);
+  assert.equal(retries.pinRetries, 8);
+  const tok = decodeClientPinResponse(decodeCbor(payload('libfido2-wiredata-cbor-pintoken').subarray(1)).value);
+  assert.equal(toHex(tok.pinUvAuthToken!), 'ee404c85d7a12f56c44ec59341d03b23');
 });
