@@ -13,3 +13,14 @@ export { CtapHidDevice, type CtapHidApplication, type CommandTransportContext, t
 export type { FaultInjector, FaultTransaction, FaultTransactionAction, FaultDeviceControl, FaultOutgoingContext } from './fault-types.js';
 export { VirtualHidPort } from './port.js';
 export { VirtualStateError, type VirtualStateErrorCode, type StateFileHooks } from './state.js';
+export { serveVirtualUdp, type VirtualUdpServer, type VirtualUdpServerOptions } from './udp-server.js';
+export {
+  createVirtualFromCliOptions,
+  serveVirtualFromCliOptions,
+  virtualOptionsFromCli,
+  parseListenAddress,
+  parsePresence,
+  parseUv,
+  VirtualOptionError,
+  type VirtualCliOptions,
+} from './cli-options.js';
