@@ -115,23 +115,22 @@ export function decodeGetAssertionResponse(value: unknown, opts?: ParseAuthentic
 }
 
 /**
- * Send authenticatorGetAssertion. When the allowList had exactly one entry
+ * Send authenticatorGetAssertion (after getInfo, fetched once per session).
+ * When the allowList had exactly one entry
  * and the key left out `credential` (allowed by CTAP 2.0 §6.2), it is filled
  * in from the allowList.
  */
 export async function getAssertion(session: Ctap2Session, req: GetAssertionRequest, opts?: TransactOptions): Promise<GetAssertionResponse> {
   const params = encodeGetAssertionRequest(req);
-  const info = session.cachedInfo;
-  if (info) {
-    if (req.options?.uv && getOption(info, 'uv') === undefined) {
-      throw new CtapError(0x2b, { command: CTAP2_CMD.getAssertion, message: 'the key has no built-in user verification (use a PIN instead)' });
-    }
-    if (req.allowList && info.maxCredentialCountInList !== undefined && req.allowList.length > info.maxCredentialCountInList) {
-      throw new CtapError(0x15, {
-        command: CTAP2_CMD.getAssertion,
-        message: `the allowList has ${req.allowList.length} entries, the key accepts ${info.maxCredentialCountInList} (send it in batches)`,
-      });
-    }
+  const info = session.cachedInfo ?? (await session.getInfo(opts)); // also gives the maxMsgSize the request must fit
+  if (req.options?.uv && getOption(info, 'uv') === undefined) {
+    throw new CtapError(0x2b, { command: CTAP2_CMD.getAssertion, message: 'the key has no built-in user verification (use a PIN instead)' });
+  }
+  if (req.allowList && info.maxCredentialCountInList !== undefined && req.allowList.length > info.maxCredentialCountInList) {
+    throw new CtapError(0x15, {
+      command: CTAP2_CMD.getAssertion,
+      message: `the allowList has ${req.allowList.length} entries, the key accepts ${info.maxCredentialCountInList} (send it in batches)`,
+    });
   }
   const { value } = await session.send(CTAP2_CMD.getAssertion, params, opts);
   const res = decodeGetAssertionResponse(value);

@@ -150,25 +150,24 @@ export function decodeMakeCredentialResponse(value: unknown, opts?: ParseAuthent
 }
 
 /**
- * Send authenticatorMakeCredential. Checks the cached getInfo first (when
- * fetched) so a key that cannot do what is asked fails with a plain reason.
+ * Send authenticatorMakeCredential. Checks getInfo first (fetched once per
+ * session: it also gives the maxMsgSize the request must fit) so a key that
+ * cannot do what is asked fails with a plain reason before anything is sent.
  */
 export async function makeCredential(session: Ctap2Session, req: MakeCredentialRequest, opts?: TransactOptions): Promise<MakeCredentialResponse> {
   const params = encodeMakeCredentialRequest(req);
-  const info = session.cachedInfo;
-  if (info) {
-    if (req.options?.rk && !supportsOption(info, 'rk')) {
-      throw new CtapError(0x2b, { command: CTAP2_CMD.makeCredential, message: 'the key cannot store discoverable (resident) credentials' });
-    }
-    if (req.options?.uv && getOption(info, 'uv') === undefined) {
-      throw new CtapError(0x2b, { command: CTAP2_CMD.makeCredential, message: 'the key has no built-in user verification (use a PIN instead)' });
-    }
-    if (req.excludeList && info.maxCredentialCountInList !== undefined && req.excludeList.length > info.maxCredentialCountInList) {
-      throw new CtapError(0x15, {
-        command: CTAP2_CMD.makeCredential,
-        message: `the excludeList has ${req.excludeList.length} entries, the key accepts ${info.maxCredentialCountInList} (send it in batches)`,
-      });
-    }
+  const info = session.cachedInfo ?? (await session.getInfo(opts));
+  if (req.options?.rk && !supportsOption(info, 'rk')) {
+    throw new CtapError(0x2b, { command: CTAP2_CMD.makeCredential, message: 'the key cannot store discoverable (resident) credentials' });
+  }
+  if (req.options?.uv && getOption(info, 'uv') === undefined) {
+    throw new CtapError(0x2b, { command: CTAP2_CMD.makeCredential, message: 'the key has no built-in user verification (use a PIN instead)' });
+  }
+  if (req.excludeList && info.maxCredentialCountInList !== undefined && req.excludeList.length > info.maxCredentialCountInList) {
+    throw new CtapError(0x15, {
+      command: CTAP2_CMD.makeCredential,
+      message: `the excludeList has ${req.excludeList.length} entries, the key accepts ${info.maxCredentialCountInList} (send it in batches)`,
+    });
   }
   const { value } = await session.send(CTAP2_CMD.makeCredential, params, opts);
   return decodeMakeCredentialResponse(value);

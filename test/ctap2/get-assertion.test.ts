@@ -56,6 +56,7 @@ test('opensk numberOfCredentials=2 (DERIVED, placeholder authData): map level de
   assert.equal(toHex(r.largeBlobKey!), e['largeBlobKey']);
 });
 
+const INFO = concatBytes(Uint8Array.of(0), fromHex(loadVectors('ctap2-responses').find((x) => x.id === 'kanidm-getinfo-token2-nfc')!.input));
 const req: GetAssertionRequest = { rpId: 'example.com', clientDataHash: new Uint8Array(32).fill(5) };
 
 test('request encoding: every parameter under its key, canonical bytes', () => {
@@ -88,19 +89,19 @@ function reply(cred: Uint8Array | undefined, count?: number, user?: Uint8Array):
 }
 
 test('getAssertion fills in the credential from a one-entry allowList; getNextAssertion walks the rest', async () => {
-  const t = new FakeTransport([reply(undefined), reply(Uint8Array.of(1), 3, Uint8Array.of(0xaa)), reply(Uint8Array.of(2)), reply(Uint8Array.of(3))]);
+  const t = new FakeTransport([INFO, reply(undefined), reply(Uint8Array.of(1), 3, Uint8Array.of(0xaa)), reply(Uint8Array.of(2)), reply(Uint8Array.of(3))]);
   const s = new Ctap2Session(t);
   const one = await getAssertion(s, { ...req, allowList: [{ type: 'public-key', id: Uint8Array.of(0x42) }] });
   assert.deepEqual(one.credential!.id, Uint8Array.of(0x42));
   const all = await getAllAssertions(s, req);
   assert.deepEqual(all.map((a) => a.credential!.id[0]), [1, 2, 3]);
   assert.deepEqual(all[0]!.user!.id, Uint8Array.of(0xaa));
-  assert.deepEqual(t.requests.map((r) => r[0]), [CTAP2_CMD.getAssertion, CTAP2_CMD.getAssertion, CTAP2_CMD.getNextAssertion, CTAP2_CMD.getNextAssertion]);
-  assert.equal(t.requests[2]!.length, 1, 'getNextAssertion has no parameters');
+  assert.deepEqual(t.requests.map((r) => r[0]), [CTAP2_CMD.getInfo, CTAP2_CMD.getAssertion, CTAP2_CMD.getAssertion, CTAP2_CMD.getNextAssertion, CTAP2_CMD.getNextAssertion]);
+  assert.equal(t.requests[3]!.length, 1, 'getNextAssertion has no parameters');
 });
 
 test('a reply without credential and no single allowList entry, error statuses and bad CBOR are typed errors', async () => {
-  const s = new Ctap2Session(new FakeTransport([reply(undefined), Uint8Array.of(0x2e), fromHex('00ff'), reply(undefined)]));
+  const s = new Ctap2Session(new FakeTransport([INFO, reply(undefined), Uint8Array.of(0x2e), fromHex('00ff'), reply(undefined)]));
   await assert.rejects(getAssertion(s, req), (e: unknown) => e instanceof CtapError && /which credential/.test(e.message));
   await assert.rejects(getAssertion(s, req), (e: unknown) => e instanceof CtapError && e.specName === 'CTAP2_ERR_NO_CREDENTIALS');
   await assert.rejects(getAssertion(s, req), CborError);

@@ -63,6 +63,9 @@ for (const v of responses) {
   });
 }
 
+/** A CTAP 2.1 getInfo reply (status + CBOR) for sessions that fetch it first. */
+const INFO = concatBytes(Uint8Array.of(0), fromHex(loadVectors('ctap2-responses').find((x) => x.id === 'kanidm-getinfo-token2-nfc')!.input));
+
 const base: MakeCredentialRequest = {
   clientDataHash: new Uint8Array(32).fill(1),
   rp: { id: 'example.com' },
@@ -96,12 +99,14 @@ test('every parameter is encoded under its key; empty lists and options are left
 
 test('makeCredential() sends command 0x01 with canonical CBOR and decodes the reply', async () => {
   const v = responses.find((x) => x.id === 'authrs-makecredential-packed-ctap-spec-example')!;
-  const t = new FakeTransport([fromHex(v.input)]);
+  const t = new FakeTransport([INFO, fromHex(v.input)]);
   const session = new Ctap2Session(t);
   const r = await makeCredential(session, base);
   assert.equal(r.fmt, 'packed');
-  assert.equal(t.requests[0]![0], CTAP2_CMD.makeCredential);
-  assert.equal(toHex(t.requests[0]!.subarray(1)), toHex(encodeCbor(encodeMakeCredentialRequest(base))));
+  assert.deepEqual(t.requests.map((x) => x[0]), [CTAP2_CMD.getInfo, CTAP2_CMD.makeCredential], 'getInfo first, once');
+  assert.equal(toHex(t.requests[1]!.subarray(1)), toHex(encodeCbor(encodeMakeCredentialRequest(base))));
+  await assert.rejects(makeCredential(session, base)); // script exhausted: proves getInfo is not fetched again
+  assert.equal(t.requests[2]![0], CTAP2_CMD.makeCredential);
 });
 
 test('makeCredential() checks the cached getInfo first and reports what the key lacks', async () => {
@@ -114,7 +119,7 @@ test('makeCredential() checks the cached getInfo first and reports what the key 
 });
 
 test('error statuses and malformed replies are typed', async () => {
-  const session = new Ctap2Session(new FakeTransport([Uint8Array.of(0x19), fromHex('00a0'), fromHex('00a3016466696c6c0241000380')]));
+  const session = new Ctap2Session(new FakeTransport([INFO, Uint8Array.of(0x19), fromHex('00a0'), fromHex('00a3016466696c6c0241000380')]));
   await assert.rejects(makeCredential(session, base), (e: unknown) => e instanceof CtapError && e.specName === 'CTAP2_ERR_CREDENTIAL_EXCLUDED');
   await assert.rejects(makeCredential(session, base), CborError);
   await assert.rejects(makeCredential(session, base), (e: unknown) => e instanceof CtapFormatError || e instanceof CborError);
