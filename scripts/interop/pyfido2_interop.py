@@ -16,6 +16,7 @@ from fido2.attestation import Attestation, AttestationType
 from fido2.client import Fido2Client
 from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2, ClientPin
+from fido2.ctap2.pin import PinProtocolV1
 from fido2.hid import CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
 from fido2.server import Fido2Server
@@ -49,7 +50,7 @@ class UdpConnection(CtapHidConnection):
 
 def verify_attestation(attestation_object, client_data_hash):
     verifier = Attestation.for_type(attestation_object.fmt)()
-    result = verifier.verify(attestation_object.att_stmt, attestation_object.auth_data, client_data_hash)
+    result = verifier.verify(attestation_object.att_statement, attestation_object.auth_data, client_data_hash)
     if result.attestation_type not in (AttestationType.BASIC, AttestationType.SELF):
         raise ValueError("unexpected attestation type %r" % result.attestation_type)
     return result
@@ -110,7 +111,7 @@ def main():
     assert assertion.user is not None and assertion.user["id"] == user2["id"], assertion.user
     ok("getAssertion discoverable user.id=%s" % assertion.user["id"].decode())
 
-    # PIN: set it, take a token, a wrong PIN lowers the retry count, the right one restores it.
+    # PIN: set it, take a token (CTAP 2.1 keys require permissions with subcommand 0x09), a wrong PIN lowers the retry count, the right one restores it.
     client_pin = ClientPin(ctap2)
     client_pin.set_pin(PIN)
     info = ctap2.get_info()
@@ -121,16 +122,20 @@ def main():
     ok("getPinToken protocol=%d" % client_pin.protocol.VERSION)
     retries_before = client_pin.get_pin_retries()[0]
     try:
-        client_pin.get_pin_token("0000-wrong")
+        client_pin.get_pin_token("0000-wrong", ClientPin.PERMISSION.GET_ASSERTION, RP.id)
         raise AssertionError("a wrong PIN was accepted")
     except CtapError as e:
         assert e.code == CtapError.ERR.PIN_INVALID, e
     retries_after = client_pin.get_pin_retries()[0]
     assert retries_after == retries_before - 1, (retries_before, retries_after)
     ok("wrong PIN retries %d -> %d" % (retries_before, retries_after))
-    client_pin.get_pin_token(PIN)
+    client_pin.get_pin_token(PIN, ClientPin.PERMISSION.GET_ASSERTION, RP.id)
     assert client_pin.get_pin_retries()[0] == 8
     ok("right PIN restores retries")
+    v1 = ClientPin(ctap2, protocol=PinProtocolV1())
+    token1 = v1.get_pin_token(PIN, ClientPin.PERMISSION.GET_ASSERTION, RP.id)
+    assert len(token1) in (16, 32), len(token1)
+    ok("getPinToken protocol=1")
 
     # With the PIN: UV is set in both ceremonies, verified by the server as required.
     client = Fido2Client(dev, ORIGIN)

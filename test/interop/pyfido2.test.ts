@@ -35,7 +35,7 @@ test('python-fido2 drives `ctap virtual serve`: getInfo, register, login, PIN', 
     t.diagnostic(stdout.trim());
     assert.equal(code, 0, `python-fido2 interop failed:\n${stdout}\n${stderr}\nserver:\n${key.output()}`);
     for (const step of ['getInfo', 'makeCredential non-resident', 'getAssertion allowList', 'makeCredential resident',
-      'getAssertion discoverable user.id=user-resident-0042', 'setPIN', 'getPinToken', 'wrong PIN retries 8 -> 7',
+      'getAssertion discoverable user.id=user-resident-0042', 'setPIN', 'getPinToken', 'wrong PIN retries 8 -> 7', 'getPinToken protocol=1',
       'makeCredential with PIN', 'getAssertion with PIN']) {
       assert.match(stdout, new RegExp(`^ok ${step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'), `step "${step}" did not pass`);
     }
