@@ -7,6 +7,7 @@ import { CtapError } from '../ctap2/status.js';
 import { CtapHidError } from '../ctaphid/errors.js';
 import { HidError } from '../hid/errors.js';
 import { CborError } from '../cbor/index.js';
+import { Ctap1Error } from '../ctap1/apdu.js';
 
 export const WEBAUTHN_ERROR_NAMES = [
   'NotAllowedError',
@@ -100,6 +101,10 @@ export function toWebAuthnError(e: unknown): WebAuthnError {
   if (e instanceof HidError) {
     // A key pulled out mid-ceremony, a permission problem, a busy device: the ceremony cannot finish.
     return new WebAuthnError('NotAllowedError', e.message, { cause: e });
+  }
+  if (e instanceof Ctap1Error) {
+    // U2F status words: wrong data (not this key's handle), conditions not satisfied (no touch), ...
+    return new WebAuthnError('NotAllowedError', e.message, { cause: e, ctap: e.code });
   }
   if (e instanceof CborError) return new WebAuthnError('UnknownError', `The key sent malformed data: ${e.message}`, { cause: e });
   if (e instanceof CtapBridgeError) return new WebAuthnError('UnknownError', e.message, { cause: e });

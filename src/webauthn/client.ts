@@ -1,0 +1,156 @@
+/**
+ * WebAuthnClient: navigator.credentials.create/get({publicKey}) for a Node
+ * program talking to a security key. Options go in as a browser takes them
+ * (BufferSource or the L3 JSON form); out come PublicKeyCredential-shaped
+ * objects whose toJSON() any WebAuthn server library accepts. Every failure
+ * is a WebAuthnError named as a browser would name it.
+ *
+ * Order of checks, as in the spec: options (TypeError, EncodingError,
+ * NotSupportedError), then origin and RP ID (SecurityError) — all before any
+ * key is touched — then the key.
+ */
+import type { CallOptions } from '../util/deadline.js';
+import { CeremonyContext } from './ceremony-context.js';
+import { buildClientData } from './client-data.js';
+import { runCreate } from './create.js';
+import type { AuthenticationCredential, RegistrationCredential } from './credential.js';
+import { singleDeviceProvider, type DeviceInput, type DeviceProvider } from './device-handle.js';
+import { toWebAuthnError, WebAuthnError } from './errors.js';
+import { runGet } from './get.js';
+import type { Interaction } from './interaction.js';
+import {
+  normalizeCreationOptions,
+  normalizeRequestOptions,
+  type CredentialProtectionPolicy,
+  type PublicKeyCredentialCreationOptions,
+  type PublicKeyCredentialRequestOptions,
+} from './options.js';
+import {
+  isJsonOptions,
+  parseCreationOptionsFromJSON,
+  parseRequestOptionsFromJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from './options-json.js';
+import { resolveRpId, type VerifyRpId } from './origin.js';
+
+export interface WebAuthnClientOptions {
+  /** The caller's origin, e.g. "https://example.com" (what clientDataJSON carries). */
+  origin: string;
+  /**
+   * The key: an HidPort, a CtapTransport, a Ctap2Session, or a DeviceProvider
+   * (device/select.ts: touch-to-choose among several keys, hot-plug).
+   */
+  device?: DeviceInput | undefined;
+  /** The application's answers to PIN, touch, account and device prompts. */
+  interaction?: Interaction | undefined;
+  /** Replace the built-in origin/RP ID rule (e.g. related origins, an app:// scheme). */
+  verifyRpId?: VerifyRpId | undefined;
+  /** The top-level origin when the caller is embedded (crossOrigin / topOrigin in clientDataJSON). */
+  topOrigin?: string | undefined;
+  /** RP IDs allowed to get enterprise attestation (attestation "enterprise"). */
+  enterpriseAttestationRpIds?: readonly string[] | undefined;
+  /**
+   * credProtect policy asked for by itself on residentKey "required" creates
+   * when the RP names none: Chromium's behaviour (level 2) by default; null
+   * to send none.
+   */
+  defaultCredProtect?: CredentialProtectionPolicy | null | undefined;
+}
+
+export type CreationOptionsInput = PublicKeyCredentialCreationOptions | PublicKeyCredentialCreationOptionsJSON;
+export type RequestOptionsInput = PublicKeyCredentialRequestOptions | PublicKeyCredentialRequestOptionsJSON;
+
+export class WebAuthnClient {
+  readonly origin: string;
+  readonly #provider: DeviceProvider | undefined;
+  readonly #interaction: Interaction | undefined;
+  readonly #verifyRpId: VerifyRpId | undefined;
+  readonly #topOrigin: string | undefined;
+  readonly #enterprise: readonly string[];
+  readonly #defaultCredProtect: CredentialProtectionPolicy | null;
+
+  constructor(options: WebAuthnClientOptions) {
+    if (typeof options?.origin !== 'string') throw new TypeError('WebAuthnClient needs { origin }');
+    this.origin = options.origin;
+    this.#provider = options.device ? singleDeviceProvider(options.device) : undefined;
+    this.#interaction = options.interaction;
+    this.#verifyRpId = options.verifyRpId;
+    this.#topOrigin = options.topOrigin;
+    this.#enterprise = options.enterpriseAttestationRpIds ?? [];
+    this.#defaultCredProtect = options.defaultCredProtect === undefined ? 'userVerificationOptionalWithCredentialIDList' : options.defaultCredProtect;
+  }
+
+  /** navigator.credentials.create({ publicKey: options }). */
+  async create(options: CreationOptionsInput, call: CallOptions = {}): Promise<RegistrationCredential> {
+    try {
+      if (call.signal?.aborted) throw new WebAuthnError('AbortError', 'signal is aborted without reason', { cause: call.signal.reason });
+      const dict = isJsonOptions(options)
+        ? parseCreationOptionsFromJSON(options as PublicKeyCredentialCreationOptionsJSON)
+        : (options as PublicKeyCredentialCreationOptions);
+      const p = normalizeCreationOptions(dict);
+      const rp = await resolveRpId(this.origin, p.rp.id, this.#verifyRpId);
+      const cd = buildClientData('webauthn.create', p.challenge, rp.origin.serialized, this.#topOrigin);
+      return await this.#withDevice(call.timeoutMs ?? p.timeoutMs, call.signal, (handle, ctx) =>
+        runCreate(handle, p, {
+          rpId: rp.rpId,
+          clientDataJSON: cd.json,
+          clientDataHash: cd.hash,
+          enterpriseAttestationRpIds: this.#enterprise,
+          defaultCredProtect: this.#defaultCredProtect,
+        }, ctx),
+      );
+    } catch (e) {
+      throw toWebAuthnError(e);
+    }
+  }
+
+  /** navigator.credentials.get({ publicKey: options }). */
+  async get(options: RequestOptionsInput, call: CallOptions = {}): Promise<AuthenticationCredential> {
+    try {
+      if (call.signal?.aborted) throw new WebAuthnError('AbortError', 'signal is aborted without reason', { cause: call.signal.reason });
+      const dict = isJsonOptions(options) ? parseRequestOptionsFromJSON(options as PublicKeyCredentialRequestOptionsJSON) : (options as PublicKeyCredentialRequestOptions);
+      const p = normalizeRequestOptions(dict);
+      const rp = await resolveRpId(this.origin, p.rpId, this.#verifyRpId);
+      const cd = buildClientData('webauthn.get', p.challenge, rp.origin.serialized, this.#topOrigin);
+      return await this.#withDevice(call.timeoutMs ?? p.timeoutMs, call.signal, (handle, ctx) =>
+        runGet(handle, p, { rpId: rp.rpId, clientDataJSON: cd.json, clientDataHash: cd.hash }, ctx),
+      );
+    } catch (e) {
+      throw toWebAuthnError(e);
+    }
+  }
+
+  /** Close what the client opened (the channel over an HidPort given as `device`). */
+  async close(): Promise<void> {
+    await this.#provider?.close?.();
+  }
+
+  async #withDevice<T>(
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    run: (handle: import('./device-handle.js').AuthenticatorHandle, ctx: CeremonyContext) => Promise<T>,
+  ): Promise<T> {
+    if (!this.#provider) {
+      throw new TypeError('WebAuthnClient has no device: pass { device } (an HidPort, CtapTransport, Ctap2Session, or a provider from device/select.ts)');
+    }
+    const ctx = new CeremonyContext(timeoutMs, this.#interaction, signal);
+    try {
+      const handle = await this.#provider.acquire({ signal: ctx.signal, timeoutMs, interaction: this.#interaction });
+      ctx.device = handle.summary;
+      try {
+        return await run(handle, ctx);
+      } finally {
+        await this.#provider.release?.(handle);
+      }
+    } catch (e) {
+      if (ctx.timedOut && !(e instanceof WebAuthnError && e.name !== 'AbortError')) {
+        throw new WebAuthnError('NotAllowedError', 'The operation either timed out or was not allowed.', { cause: e });
+      }
+      if (signal?.aborted) throw new WebAuthnError('AbortError', 'The operation was aborted.', { cause: signal.reason });
+      throw e;
+    } finally {
+      ctx.dispose();
+    }
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * navigator.credentials.get({publicKey}) over one key: CTAP2 getAssertion
+ * (+ getNextAssertion and account choice for discoverable logins), or U2F
+ * AUTHENTICATE for a U2F-only key (with the appid extension), with the
+ * allow list, user verification, extensions (prf, largeBlob, credBlob,
+ * hmacGetSecret) and the response checks.
+ */
+import { getAssertion, getNextAssertion, type GetAssertionResponse } from '../ctap2/get-assertion.js';
+import { ClientPin } from '../ctap2/client-pin.js';
+import { LargeBlobs } from '../ctap2/large-blobs.js';
+import { OperationContext, prepareExtensions, processExtensions } from '../ctap2/extensions/index.js';
+import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
+import type { AuthenticatorInfo } from '../ctap2/get-info.js';
+import type { Ctap2Session } from '../ctap2/session.js';
+import type { PublicKeyCredentialDescriptor as CtapDescriptor } from '../ctap2/entities.js';
+import { Ctap1Session } from '../ctap1/session.js';
+import { Ctap1Error, SW } from '../ctap1/apdu.js';
+import { sha256 } from '../crypto/hashes.js';
+import { bytesEqual, utf8Encode } from '../util/bytes.js';
+import type { CeremonyContext } from './ceremony-context.js';
+import { batchCredentialList, findCredential, waitForTouch } from './credential-list.js';
+import { createAuthenticationCredential, toArrayBuffer, type AuthenticationCredential } from './credential.js';
+import type { AuthenticatorHandle } from './device-handle.js';
+import { BROWSER_MESSAGES, WebAuthnError } from './errors.js';
+import { getClientResults, planGetExtensions, unexpectedExtensionOutputs } from './extensions.js';
+import { ask } from './interaction.js';
+import type { RequestParams } from './options.js';
+import { obtainUserVerification } from './user-verification.js';
+
+export interface GetSettings {
+  rpId: string;
+  clientDataJSON: Uint8Array;
+  clientDataHash: Uint8Array;
+}
+
+function noCredential(cause?: unknown): WebAuthnError {
+  return new WebAuthnError('NotAllowedError', BROWSER_MESSAGES.NotAllowedError, { ctap: 'CTAP2_ERR_NO_CREDENTIALS', cause });
+}
+
+function invalidResponse(message: string): WebAuthnError {
+  return new WebAuthnError('UnknownError', `The key's response is not valid: ${message}`);
+}
+
+const same = (a: Uint8Array, b: Uint8Array): boolean => bytesEqual(a, b);
+
+/**
+ * The WebAuthn userHandle of a getAssertion response: user.id when the key
+ * returned one, else null (§6.3.3; for a credential found through the allow
+ * list a key may leave `user` out).
+ */
+export function userHandleOf(res: Pick<GetAssertionResponse, 'user'>): Uint8Array | null {
+  const id = res.user?.id;
+  return id && id.length > 0 ? id : null;
+}
+
+export async function runGet(handle: AuthenticatorHandle, p: RequestParams, s: GetSettings, ctx: CeremonyContext): Promise<AuthenticationCredential> {
+  if (!handle.session || !handle.info) return runGetU2f(handle, p, s, ctx);
+  return runGetCtap2(handle.session, handle.info, p, s, ctx);
+}
+
+async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: RequestParams, s: GetSettings, ctx: CeremonyContext): Promise<AuthenticationCredential> {
+  const batches = batchCredentialList(p.allowCredentials, info);
+  if (p.allowCredentials.length > 0 && batches.length === 0) {
+    await waitForTouch(session, info, ctx); // none of them can be this key's: fail only after a touch
+    throw noCredential();
+  }
+  const write = p.extensions.largeBlob?.write;
+  const uv = await obtainUserVerification(session, info, { phase: 'get', requirement: p.userVerification, rpId: s.rpId, extraPermissions: write ? ['lbw'] : [] }, ctx);
+  const opCtx = new OperationContext(info, (o) => new ClientPin(session).sharedSecret(o ?? ctx.call()));
+  try {
+    let rpId = s.rpId;
+    let appidUsed: boolean | undefined = p.extensions.appid !== undefined ? false : undefined;
+    let allowList: CtapDescriptor[] | undefined;
+    const perCredentialPrf = (p.extensions.prf?.evalByCredential?.size ?? 0) > 0;
+    if (batches.length === 1 && !(perCredentialPrf && batches[0]!.length > 1)) {
+      allowList = batches[0];
+    } else if (batches.length > 0) {
+      let hit = await findCredential(session, rpId, batches, uv.token, ctx);
+      if (!hit && p.extensions.appid) {
+        hit = await findCredential(session, p.extensions.appid, batches, undefined, ctx);
+        if (hit) {
+          rpId = p.extensions.appid;
+          appidUsed = true;
+        }
+      }
+      if (!hit) {
+        await waitForTouch(session, info, ctx);
+        throw noCredential();
+      }
+      allowList = [hit];
+    }
+
+    const plan = planGetExtensions(p.extensions, info, allowList?.length === 1 ? allowList[0]!.id : undefined);
+    const ctapExtensions = await prepareExtensions('get', plan.ctap, opCtx);
+    const sent = new Set(ctapExtensions?.keys() ?? []);
+
+    const ask1 = async (id: string): Promise<GetAssertionResponse> => {
+      ctx.resetTouch();
+      const tokenOk = uv.token && (id === s.rpId || uv.token.rpId === undefined);
+      return getAssertion(
+        session,
+        {
+          rpId: id,
+          clientDataHash: s.clientDataHash,
+          allowList,
+          extensions: ctapExtensions,
+          options: { up: true, uv: uv.uvOption },
+          ...(tokenOk && uv.token ? { pinUvAuthParam: uv.token.authenticate(s.clientDataHash), pinUvAuthProtocol: uv.token.protocolVersion } : {}),
+        },
+        ctx.call(),
+      );
+    };
+    let first: GetAssertionResponse;
+    try {
+      first = await ask1(rpId);
+    } catch (e) {
+      if (!(e instanceof CtapError) || e.status !== CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS) throw e;
+      if (p.extensions.appid && allowList && !appidUsed) {
+        try {
+          first = await ask1(p.extensions.appid);
+          rpId = p.extensions.appid;
+          appidUsed = true;
+        } catch (e2) {
+          if (!(e2 instanceof CtapError) || e2.status !== CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS) throw e2;
+          await waitForTouch(session, info, ctx);
+          throw noCredential(e2);
+        }
+      } else {
+        await waitForTouch(session, info, ctx);
+        throw noCredential(e);
+      }
+    }
+
+    // Discoverable login: every account the key holds for this RP, and the user's choice.
+    let res = first;
+    if (!allowList && (first.numberOfCredentials ?? 1) > 1 && first.userSelected !== true) {
+      const all = [first];
+      const total = Math.min(first.numberOfCredentials!, 1000);
+      for (let i = 1; i < total; i++) all.push(await getNextAssertion(session, ctx.call()));
+      const accounts = all.map((r) => ({ id: r.user?.id ?? new Uint8Array(0), name: r.user?.name, displayName: r.user?.displayName }));
+      const choice = await ask(ctx.interaction, { type: 'select-account', accounts, device: ctx.device }, ctx.signal);
+      if (choice === undefined) {
+        throw new WebAuthnError('NotAllowedError', `The key holds ${all.length} accounts for this site and no interaction["select-account"] handler was given to choose one.`);
+      }
+      if (choice === null || !Number.isInteger(choice) || choice < 0 || choice >= all.length) throw new WebAuthnError('NotAllowedError', 'No account was chosen.');
+      res = all[choice]!;
+    }
+
+    // Response checks.
+    const ad = res.authData;
+    if (!same(ad.rpIdHash, sha256(utf8Encode(rpId)))) throw invalidResponse('rpIdHash is not SHA-256 of the RP ID');
+    if (!ad.up) throw invalidResponse('the user-present (UP) flag is clear');
+    if (uv.uvExpected && !ad.uv) throw invalidResponse('user verification was required but the UV flag is clear');
+    const credId = res.credential?.id;
+    if (!credId || credId.length === 0) throw invalidResponse('no credential id');
+    if (allowList && !allowList.some((d) => same(d.id, credId))) throw invalidResponse('the credential is not one of allowCredentials');
+    const extra = unexpectedExtensionOutputs(ad.extensions, sent);
+    if (extra.length) throw invalidResponse(`outputs for extensions that were not requested: ${extra.join(', ')}`);
+
+    const processed = await processExtensions('get', sent, ad.extensions, { largeBlobKey: res.largeBlobKey, unsignedExtensionOutputs: res.unsignedExtensionOutputs }, opCtx);
+    const results = getClientResults(p.extensions, processed, appidUsed);
+    if (p.extensions.largeBlob) {
+      const key = processed.largeBlobKey instanceof Uint8Array ? processed.largeBlobKey : res.largeBlobKey;
+      results.largeBlob = await largeBlobIo(session, plan.largeBlob, key, uv.token, ctx);
+    }
+    return createAuthenticationCredential({
+      rawId: credId,
+      clientDataJSON: s.clientDataJSON,
+      authenticatorData: ad.bytes,
+      signature: res.signature,
+      userHandle: userHandleOf(res),
+      clientExtensionResults: results,
+    });
+  } finally {
+    opCtx.destroy();
+    uv.token?.destroy();
+  }
+}
+
+async function largeBlobIo(
+  session: Ctap2Session,
+  plan: { read?: true; write?: Uint8Array } | undefined,
+  key: Uint8Array | undefined,
+  token: import('../ctap2/client-pin.js').PinUvAuthToken | undefined,
+  ctx: CeremonyContext,
+): Promise<Record<string, unknown>> {
+  if (!plan || !key) return plan?.write ? { written: false } : {};
+  if (plan.read) {
+    const blobs = await LargeBlobs.open(session, undefined, ctx.call());
+    const blob = await blobs.getBlob(key, ctx.call());
+    return blob ? { blob: toArrayBuffer(blob) } : {};
+  }
+  if (plan.write) {
+    if (!token || !token.has('lbw')) return { written: false };
+    try {
+      const blobs = await LargeBlobs.open(session, token, ctx.call());
+      await blobs.setBlob(key, plan.write, ctx.call());
+      return { written: true };
+    } catch (e) {
+      if (e instanceof CtapError) return { written: false };
+      throw e;
+    }
+  }
+  return {};
+}
+
+/** A U2F-only key: AUTHENTICATE (check-only first) on each allowed handle; appid as the fallback appParam. */
+async function runGetU2f(handle: AuthenticatorHandle, p: RequestParams, s: GetSettings, ctx: CeremonyContext): Promise<AuthenticationCredential> {
+  const u2f = new Ctap1Session(handle.transport);
+  const dummyTouch = async (): Promise<void> => {
+    ctx.resetTouch();
+    await u2f.register(new Uint8Array(32), sha256(utf8Encode('.dummy')), ctx.call());
+  };
+  if (p.userVerification === 'required') throw new WebAuthnError('NotAllowedError', 'User verification is required, but this U2F key cannot verify its user.');
+  if (p.allowCredentials.length === 0) {
+    await dummyTouch();
+    throw new WebAuthnError('NotAllowedError', 'This U2F key holds no discoverable credentials: the RP must list allowCredentials.');
+  }
+  const ids = p.allowCredentials.map((d) => d.id);
+  const attempt = async (appId: string): Promise<GetAssertionResponse | undefined> => {
+    try {
+      ctx.resetTouch();
+      return await u2f.getAssertion(s.clientDataHash, appId, ids, ctx.call());
+    } catch (e) {
+      if (e instanceof Ctap1Error && e.statusWord === SW.SW_WRONG_DATA) return undefined;
+      throw e;
+    }
+  };
+  let rpId = s.rpId;
+  let res = await attempt(rpId);
+  let appidUsed: boolean | undefined = p.extensions.appid !== undefined ? false : undefined;
+  if (!res && p.extensions.appid) {
+    res = await attempt(p.extensions.appid);
+    if (res) {
+      rpId = p.extensions.appid;
+      appidUsed = true;
+    }
+  }
+  if (!res) {
+    await dummyTouch();
+    throw noCredential();
+  }
+  if (!same(res.authData.rpIdHash, sha256(utf8Encode(rpId)))) throw invalidResponse('rpIdHash is not SHA-256 of the RP ID');
+  if (!res.authData.up) throw invalidResponse('the user-present (UP) flag is clear');
+  return createAuthenticationCredential({
+    rawId: res.credential!.id,
+    clientDataJSON: s.clientDataJSON,
+    authenticatorData: res.authData.bytes,
+    signature: res.signature,
+    userHandle: null,
+    clientExtensionResults: getClientResults(p.extensions, {}, appidUsed),
+  });
+}
