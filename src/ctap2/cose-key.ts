@@ -307,6 +307,9 @@ const HASH_OF: Readonly<Record<number, 'sha256' | 'sha384' | 'sha512' | null>> =
   [-19]: null,
 };
 
+/** The curve each fully-specified algorithm requires (RFC 9053, RFC 9864). */
+const ALG_CURVE: Readonly<Record<number, number>> = { [-7]: 1, [-9]: 1, [-35]: 2, [-51]: 2, [-36]: 3, [-52]: 3, [-47]: 8, [-19]: 6 };
+
 /**
  * Verify `signature` over `data` with a credential's COSE key, using `alg`
  * (defaults to the key's own alg). ECDSA signatures are DER (as WebAuthn
@@ -318,6 +321,10 @@ export function verifyCoseSignature(key: CoseKey, data: Uint8Array, signature: U
   if (!(alg in HASH_OF)) throw new CtapFormatError('COSE_KEY_UNSUPPORTED', `signature algorithm ${coseAlgName(alg) ?? alg} is not supported for verification`);
   const expectKty = alg === -8 || alg === -19 ? COSE_KTY.OKP : alg === -257 || alg === -258 || alg === -259 ? COSE_KTY.RSA : COSE_KTY.EC2;
   if (key.kty !== expectKty) throw new CtapFormatError('COSE_KEY_INVALID', `a ${coseKtyName(key.kty) ?? key.kty} key cannot verify ${coseAlgName(alg)}`);
+  const curve = ALG_CURVE[alg];
+  if (curve !== undefined && key.crv !== curve) {
+    throw new CtapFormatError('COSE_KEY_INVALID', `${coseAlgName(alg)} needs a ${coseCrvName(curve)} key, this one is ${coseCrvName(key.crv ?? 0) ?? String(key.crv)}`);
+  }
   if (key.kty === COSE_KTY.EC2 && key.crv !== undefined && key.x && key.y && !isOnCurve(key.crv, key.x, key.y) && key.crv !== COSE_CRV.secp256k1) return false;
   const spki = coseKeyToSpki(key);
   if (!spki) throw new CtapFormatError('COSE_KEY_UNSUPPORTED', 'no SubjectPublicKeyInfo for this key');

@@ -82,6 +82,8 @@ test('ES384, ES512 and EdDSA keys built from node keys verify node signatures th
     const data = new TextEncoder().encode('hello');
     const sig = new Uint8Array(sign(hash, data, privateKey));
     assert.equal(verifyCoseSignature(key, data, sig), true);
+    // ES256 is P-256 only: the same key under alg -7 is refused, not verified with SHA-256
+    assert.throws(() => verifyCoseSignature(key, data, sig, COSE_ALG.ES256), (e: unknown) => e instanceof CtapFormatError && /P-256/.test(e.message));
   }
   const ed = ed25519Generate();
   const edKey = parseCoseKey(coseFromEd25519(ed.publicKey)).key;
