@@ -1,0 +1,104 @@
+/**
+ * The adapter the WebAuthn client plugs in on the webauthn.dll route: options
+ * normalised by src/webauthn/, clientDataJSON built by src/webauthn/, through
+ * the koffi binding and the stand-in library, back to the same
+ * RegistrationCredential/AuthenticationCredential objects — whose toJSON() an
+ * independent server library (@simplewebauthn/server) verifies.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
+import { loadVectors } from '../../helpers/vectors.js';
+import { buildStub, clearRecord, koffiSkipReason, readRecord, stubEnv, stubSkipReason, writeCanned, type BuiltStub } from '../../helpers/webauthn-dll-stub/build.js';
+import { runCreateViaWebAuthnDll, runGetViaWebAuthnDll } from '../../../src/platform/windows/adapter.js';
+import { normalizeCreationOptions, normalizeRequestOptions } from '../../../src/webauthn/options.js';
+import { buildClientData } from '../../../src/webauthn/client-data.js';
+import { base64urlEncode } from '../../../src/webauthn/base64url.js';
+import { WebAuthnError } from '../../../src/webauthn/errors.js';
+
+const skip = stubSkipReason() ?? koffiSkipReason();
+const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+const reg = loadVectors('webauthn-registrations').find((v) => v.id === 'w3c-l3-reg-none-es256')!;
+const auth = loadVectors('webauthn-authentications').find((v) => v.id === 'w3c-l3-auth-none-es256')!;
+const credentialId = hex(auth['input_credential_id'] as string);
+const cose = hex(auth['input_credential_public_key_cose'] as string);
+const origin = 'https://example.org';
+
+describe('WebAuthn client adapter over the webauthn.dll binding', { skip }, () => {
+  let stub: BuiltStub;
+  before(() => {
+    stub = buildStub();
+    writeCanned(stub, {
+      attestationObject: hex(reg.input),
+      authenticatorData: hex((reg.expected['attestationObject'] as { authData: string }).authData),
+      credentialId,
+      attStmt: new Uint8Array([0xa0]),
+      fmt: 'none',
+      assertionAuthenticatorData: hex(auth.input),
+      signature: hex(auth['input_signature'] as string),
+    });
+  });
+  after(() => stub?.cleanup());
+
+  test('create(): RegistrationCredential.toJSON() verifies with @simplewebauthn/server', async () => {
+    stubEnv(stub, { WEBAUTHN_STUB_API_VERSION: '4' });
+    clearRecord(stub);
+    const challenge = new Uint8Array(32).fill(0x5a);
+    const p = normalizeCreationOptions({
+      rp: { id: 'example.org', name: 'Example' },
+      user: { id: new Uint8Array([1, 2, 3, 4]), name: 'alice', displayName: 'Alice' },
+      challenge,
+      pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      attestation: 'none',
+      extensions: { credProps: true },
+    });
+    const cd = buildClientData('webauthn.create', challenge, origin);
+    const cred = await runCreateViaWebAuthnDll(p, { rpId: 'example.org', clientDataJSON: cd.json });
+    const mc = readRecord(stub).find((c) => c.call === 'MakeCredential')!;
+    assert.equal((mc['clientData'] as { json: string }).json, Buffer.from(cd.json).toString('hex'));
+    const json = cred.toJSON();
+    assert.equal(json.id, base64urlEncode(credentialId));
+    assert.equal(json.type, 'public-key');
+    assert.deepEqual(json.clientExtensionResults, { credProps: { rk: false } });
+    assert.equal(json.authenticatorAttachment, 'cross-platform');
+    const v = await verifyRegistrationResponse({
+      response: json as Parameters<typeof verifyRegistrationResponse>[0]['response'],
+      expectedChallenge: base64urlEncode(challenge),
+      expectedOrigin: origin,
+      expectedRPID: 'example.org',
+      requireUserVerification: false,
+    });
+    assert.equal(v.verified, true);
+    assert.deepEqual(v.registrationInfo?.credential.publicKey, cose);
+  });
+
+  test('get(): AuthenticationCredential.toJSON() verifies with @simplewebauthn/server', async () => {
+    stubEnv(stub);
+    const challenge = hex((auth.expected['clientData'] as { challenge_bytes: string }).challenge_bytes);
+    const p = normalizeRequestOptions({ challenge, rpId: 'example.org', allowCredentials: [{ type: 'public-key', id: credentialId }], userVerification: 'discouraged' });
+    const cd = buildClientData('webauthn.get', challenge, origin);
+    // Our clientDataJSON is byte-identical to the vector's, so the vector's signature covers it.
+    assert.equal(Buffer.from(cd.json).toString('hex'), auth['input_client_data_json']);
+    const cred = await runGetViaWebAuthnDll(p, { rpId: 'example.org', clientDataJSON: cd.json });
+    const json = cred.toJSON();
+    const v = await verifyAuthenticationResponse({
+      response: json as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
+      expectedChallenge: base64urlEncode(challenge),
+      expectedOrigin: origin,
+      expectedRPID: 'example.org',
+      credential: { id: base64urlEncode(credentialId), publicKey: cose, counter: 0 },
+      requireUserVerification: false,
+    });
+    assert.equal(v.verified, true);
+  });
+
+  test('a response for another RP is refused, as on the HID route', async () => {
+    stubEnv(stub);
+    const challenge = new Uint8Array(32);
+    const p = normalizeRequestOptions({ challenge, rpId: 'example.com' });
+    const cd = buildClientData('webauthn.get', challenge, 'https://example.com');
+    await assert.rejects(runGetViaWebAuthnDll(p, { rpId: 'example.com', clientDataJSON: cd.json }), (e: unknown) => e instanceof WebAuthnError && /rpIdHash/.test(e.message));
+    // ... and the result was still freed.
+    assert.ok(readRecord(stub).some((c) => c.call === 'FreeAssertion' && c['known'] === true));
+  });
+});
