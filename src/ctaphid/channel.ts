@@ -46,6 +46,8 @@ export interface CtapHidChannelOptions extends CallOptions {
 export const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
 /** How long a resync tries CTAPHID_INIT on the channel's own CID before allocating a new one. */
 const RESYNC_OWN_CID_MS = 1_000;
+/** Most stale reports discarded before a request (a device spewing reports cannot stall us). */
+const DRAIN_LIMIT = 256;
 /** Bound on the best-effort CANCEL write after a timeout. */
 const CANCEL_WRITE_MS = 250;
 
@@ -271,6 +273,7 @@ export class CtapHidChannel implements CtapTransport {
   ): Promise<Uint8Array> {
     const cid = this.#init.cid;
     const packets = encodeMessage(cid, cmd, payload, this.port.reportSize);
+    await this.#drain();
     // Continuation packets go out back to back; between them only the signal and the deadline are checked.
     for (let i = 0; i < packets.length; i++) {
       if (signal.aborted) {
@@ -323,6 +326,17 @@ export class CtapHidChannel implements CtapTransport {
       }
       const message = reassembler.push(report);
       if (message) return message.payload;
+    }
+  }
+
+  /**
+   * Discard reports already waiting before a request goes out: nothing on our
+   * channel can be an answer to it yet (a device that sent a reply twice, a
+   * late reply after a cancel). Reads with a zero timeout never block.
+   */
+  async #drain(): Promise<void> {
+    for (let i = 0; i < DRAIN_LIMIT; i++) {
+      if ((await this.port.read(0)) === null) return;
     }
   }
 

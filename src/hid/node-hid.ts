@@ -187,14 +187,18 @@ class NodeHidPort implements HidPort {
       if (queued) return queued;
       if (this.#failure) throw this.#failure;
       const left = end - Date.now();
-      if (!this.#inflight) this.#startNativeRead(Math.min(Math.max(left, 0), NATIVE_READ_SLICE_MS));
       if (left <= 0) {
-        await this.#inflight; // a zero-timeout native read returns at once
+        // Poll once without blocking: a zero-timeout native read returns at once; one already in flight is not waited for.
+        if (!this.#inflight) {
+          this.#startNativeRead(0);
+          await this.#inflight;
+        }
         const report = this.#inbox.shift();
         if (report) return report;
         if (this.#failure) throw this.#failure;
         return null;
       }
+      if (!this.#inflight) this.#startNativeRead(Math.min(left, NATIVE_READ_SLICE_MS));
       const outcome = await race(this.#inflight!, left, signal);
       if (outcome === 'aborted') throw new AbortedError(undefined, { cause: signal?.reason });
       if (outcome === 'timeout') return this.#inbox.shift() ?? null;

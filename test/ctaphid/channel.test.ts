@@ -335,7 +335,7 @@ test('a queued caller that aborts never reaches the device', T, async () => {
   const first = channel.ping(Uint8Array.of(0xaa));
   const ctl = new AbortController();
   const second = channel.ping(Uint8Array.of(0xbb), { signal: ctl.signal });
-  await new Promise((r) => setImmediate(r));
+  while (dev.requests.length === 0) await new Promise((r) => setImmediate(r));
   ctl.abort();
   await assert.rejects(second, AbortedError);
   release();
@@ -367,7 +367,7 @@ test('close() rejects queued calls with CLOSED and closes the port', T, async ()
   dev.respond = () => {}; // never answers
   const pending = channel.ping(Uint8Array.of(1));
   const queued = channel.ping(Uint8Array.of(2));
-  await new Promise((r) => setImmediate(r));
+  while (dev.requests.length === 0) await new Promise((r) => setImmediate(r));
   await channel.close();
   for (const p of [pending, queued]) await assert.rejects(p, (e: unknown) => e instanceof HidError && e.code === 'CLOSED');
   assert.equal(dev.port.closed, true);
@@ -421,4 +421,17 @@ test('works over a port with a non-64-byte report size', T, async () => {
   const { channel } = await openChannel(dev);
   const data = bytes(1000);
   assert.deepEqual(await channel.ping(data), data);
+});
+
+test('a reply the device sent twice is discarded before the next request', T, async () => {
+  const { dev, channel } = await openChannel();
+  let first = true;
+  dev.respond = (req, d) => {
+    d.defaultReply(req);
+    if (first) d.defaultReply(req);
+    first = false;
+  };
+  assert.deepEqual(await channel.cbor(Uint8Array.of(4)), Uint8Array.of(0));
+  assert.deepEqual(await channel.ping(Uint8Array.of(1)), Uint8Array.of(1));
+  assert.deepEqual(dev.inits, [BROADCAST], 'no resync was needed');
 });
