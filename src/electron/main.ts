@@ -23,6 +23,7 @@
  * This module never imports `electron`; the app passes `ipcMain` in.
  */
 import { toWebAuthnError, webAuthnError } from '../webauthn/errors.js';
+import type { Interaction } from '../webauthn/interaction.js';
 import { AbortedError } from '../util/errors.js';
 import type { BridgeClient, ClientFactory, VerifyRpIdHook } from './client.js';
 import { defaultClientFactory } from './default-client.js';
@@ -34,6 +35,7 @@ export type { AllowOrigins, SenderFrameLike } from './sender-origin.js';
 export type { BridgeClient, BridgeCredential, BridgeCallOptions, ClientFactory, ClientInit, VerifyRpIdHook } from './client.js';
 export type { BridgeReply, BridgeErrorJSON } from './protocol.js';
 export { DEFAULT_CHANNEL_PREFIX, channelsFor } from './protocol.js';
+export type { Interaction, InteractionEvent, InteractionContext } from '../webauthn/interaction.js';
 
 /** The parts of Electron's WebContents we use. */
 export interface WebContentsLike {
@@ -67,7 +69,7 @@ export interface BridgeRequest<W> {
   readonly signal: AbortSignal;
 }
 
-export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = object> {
+export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = Interaction> {
   ipcMain: IpcMainLike<E>;
   /** Device spec for every request (default `auto`), or chosen per request. */
   device?: string | ((req: BridgeRequest<E['sender']>) => string) | undefined;
@@ -119,7 +121,7 @@ function isInteractionFactory<W, I>(v: unknown): v is (req: BridgeRequest<W>) =>
  * Register the `create`, `get` and `cancel` handlers on `ipcMain`. Returns a
  * disposer that removes them and aborts every request still pending.
  */
-export function registerMainHandlers<E extends IpcInvokeEventLike, I = object>(options: MainHandlersOptions<E, I>): () => void {
+export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interaction>(options: MainHandlersOptions<E, I>): () => void {
   const { ipcMain } = options;
   if (!ipcMain || typeof ipcMain.handle !== 'function' || typeof ipcMain.removeHandler !== 'function') {
     throw new TypeError('registerMainHandlers needs { ipcMain } (Electron\'s ipcMain)');

@@ -21,12 +21,14 @@
  */
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '../webauthn/options-json.js';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../webauthn/credential.js';
+import type { PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions } from '../webauthn/options.js';
 import { creationOptionsToJSON, requestOptionsToJSON, responseToBuffers } from './buffer-json.js';
 import { installInMainWorld, type RawBridge } from './main-world.js';
 import { type BridgeErrorJSON, type BridgeReply, channelsFor, checkOptionsPayload, isBridgeReply, readErrorJSON } from './protocol.js';
 
 export type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '../webauthn/options-json.js';
 export type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../webauthn/credential.js';
+export type { PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions } from '../webauthn/options.js';
 export { DEFAULT_CHANNEL_PREFIX } from './protocol.js';
 
 /** The parts of Electron's ipcRenderer we use. */
@@ -51,6 +53,45 @@ export interface CtapRendererApi {
   get(options: PublicKeyCredentialRequestOptionsJSON): Promise<AuthenticationResponseJSON>;
   /** Cancels this window's pending request (resolves true if there was one). */
   cancel(): Promise<boolean>;
+}
+
+/** `window.ctap.credentials.*` resolve to these (ArrayBuffers, like PublicKeyCredential). */
+export interface BridgePublicKeyCredential<R, J> {
+  readonly id: string;
+  readonly rawId: ArrayBuffer;
+  readonly type: 'public-key';
+  readonly authenticatorAttachment: string | null;
+  readonly response: R;
+  getClientExtensionResults(): Record<string, unknown>;
+  toJSON(): J;
+}
+
+export interface BridgeAttestationResponse {
+  readonly clientDataJSON: ArrayBuffer;
+  readonly attestationObject: ArrayBuffer;
+  getTransports(): string[];
+  getAuthenticatorData(): ArrayBuffer;
+  getPublicKey(): ArrayBuffer | null;
+  getPublicKeyAlgorithm(): number;
+}
+
+export interface BridgeAssertionResponse {
+  readonly clientDataJSON: ArrayBuffer;
+  readonly authenticatorData: ArrayBuffer;
+  readonly signature: ArrayBuffer;
+  readonly userHandle: ArrayBuffer | null;
+}
+
+/** What the page sees as `window.ctap` (declare it on Window in the page's code). */
+export interface CtapPageApi extends CtapRendererApi {
+  readonly credentials: {
+    create(options: { publicKey: PublicKeyCredentialCreationOptions; signal?: AbortSignal }): Promise<BridgePublicKeyCredential<BridgeAttestationResponse, RegistrationResponseJSON>>;
+    get(options: {
+      publicKey: PublicKeyCredentialRequestOptions;
+      signal?: AbortSignal;
+      mediation?: 'silent' | 'optional' | 'required' | 'conditional';
+    }): Promise<BridgePublicKeyCredential<BridgeAssertionResponse, AuthenticationResponseJSON>>;
+  };
 }
 
 /** An error from the bridge in the preload's own world: its `name` is the WebAuthn name. */

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registerMainHandlers, type BridgeClient, type ClientInit, type MainHandlersOptions } from '../../src/electron/main.js';
+import { registerMainHandlers, type BridgeClient, type ClientInit, type Interaction, type MainHandlersOptions } from '../../src/electron/main.js';
 import { createRendererApi, exposeInRenderer } from '../../src/electron/preload.js';
 import { webAuthnError } from '../../src/webauthn/errors.js';
 import type { JsonObject } from '../../src/electron/protocol.js';
@@ -248,11 +248,12 @@ test('a main-frame navigation aborts the request of the page that is leaving', a
 });
 
 test('interaction callbacks are built per request with the window that asked and a signal', async () => {
-  const built: Array<{ kind: string; origin: string; wcId: number; signal: AbortSignal }> = [];
+  const built: Array<{ kind: string; origin: string; wcId: number; signal: AbortSignal; made: Interaction }> = [];
   const { stub, open } = setup({
     interaction: (req) => {
-      built.push({ kind: req.kind, origin: req.origin, wcId: req.webContents.id, signal: req.signal });
-      return { tag: `dialogs-for-${req.webContents.id}` };
+      const made: Interaction = { 'touch-required': () => undefined };
+      built.push({ kind: req.kind, origin: req.origin, wcId: req.webContents.id, signal: req.signal, made });
+      return made;
     },
     device: (req) => `virtual:${req.webContents.id}`,
   });
@@ -261,7 +262,7 @@ test('interaction callbacks are built per request with the window that asked and
   assert.equal(built.length, 1);
   assert.equal(built[0]!.wcId, win.webContents.id);
   assert.deepEqual({ kind: built[0]!.kind, origin: built[0]!.origin }, { kind: 'get', origin: 'https://example.com' });
-  assert.deepEqual(stub.calls[0]!.init.interaction, { tag: `dialogs-for-${win.webContents.id}` });
+  assert.equal(stub.calls[0]!.init.interaction, built[0]!.made);
   assert.equal(stub.calls[0]!.init.device, `virtual:${win.webContents.id}`);
   assert.equal(built[0]!.signal, stub.calls[0]!.signal);
 });
