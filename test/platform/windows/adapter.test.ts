@@ -21,7 +21,7 @@ const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const reg = loadVectors('webauthn-registrations').find((v) => v.id === 'w3c-l3-reg-none-es256')!;
 const auth = loadVectors('webauthn-authentications').find((v) => v.id === 'w3c-l3-auth-none-es256')!;
 const credentialId = hex(auth['input_credential_id'] as string);
-const cose = hex(auth['input_credential_public_key_cose'] as string);
+const cose = new Uint8Array(Buffer.from(auth['input_credential_public_key_cose'] as string, 'hex'));
 const origin = 'https://example.org';
 
 describe('WebAuthn client adapter over the webauthn.dll binding', { skip }, () => {
