@@ -1,6 +1,6 @@
 /**
  * The only file that imports cbor-x. Encoding is CTAP2 canonical (map keys
- * sorted shorter-encoding-first then bytewise, shortest heads, no tags);
+ * sorted by major type, then encoding length, then bytewise (CTAP 2.1 §8), shortest heads, no tags);
  * decoding first runs the strict scan (scan.ts) and then lets cbor-x build
  * the value, with maps as `Map`, byte strings as plain `Uint8Array` copies.
  */
