@@ -31,7 +31,8 @@ export type U2fHandler = (auth: VirtualAuthenticator, apdu: Uint8Array, ctx: Com
 export class VirtualAuthenticator implements CtapHidApplication {
   readonly core: AuthenticatorCore;
   readonly commands = new Map<number, CommandHandler>();
-  readonly device: CtapHidDevice;
+  /** The CTAPHID device; replaced by replug(). */
+  device: CtapHidDevice;
   /** Set by the U2F module (or a test) to answer CTAPHID_MSG. */
   u2f: U2fHandler | undefined;
   readonly deviceVersion: readonly [number, number, number] = [1, 0, 0];
@@ -89,6 +90,19 @@ export class VirtualAuthenticator implements CtapHidApplication {
 
   /** Simulated re-plug: PIN_AUTH_BLOCKED cleared, new key agreement key and token, reset window restarts. */
   powerCycle(): void {
+    this.core.powerCycle();
+  }
+
+  /**
+   * Simulated unplug and re-plug: the current device goes away (ports opened
+   * on it fail with DEVICE_REMOVED, as a real handle would), a fresh one with
+   * no channels takes its place, and the key power-cycles. Open a new port()
+   * afterwards; a UDP server follows automatically.
+   */
+  replug(): void {
+    const faults = this.device.faults;
+    this.device.disconnect();
+    this.device = new CtapHidDevice(this, { faults });
     this.core.powerCycle();
   }
 

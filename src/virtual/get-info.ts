@@ -35,7 +35,8 @@ export function buildGetInfo(o: ResolvedOptions, s: PersistentState): Map<number
     options.set('setMinPINLength', true);
     options.set('alwaysUv', s.alwaysUv);
   }
-  if (f.makeCredUvNotRqd) options.set('makeCredUvNotRqd', true);
+  // makeCredUvNotRqd cannot hold while alwaysUv is on (CTAP 2.2 §6.4, makeCredUvNotRqd).
+  if (f.makeCredUvNotRqd) options.set('makeCredUvNotRqd', !s.alwaysUv);
   if (f.enterpriseAttestation && f.config) options.set('ep', s.enterpriseAttestation);
   const info = new Map<number, CborValue>();
   info.set(GET_INFO.versions, o.versions);

@@ -159,3 +159,17 @@ test('CTAPHID_MSG answers SW_INS_NOT_SUPPORTED without a U2F module, and stays w
   assert.deepEqual(m.payload, Uint8Array.of(0x6d, 0x00));
   await key.close();
 });
+
+test('replug: ports on the old device fail with DEVICE_REMOVED; a new port works; channels are forgotten', async () => {
+  const key = await VirtualAuthenticator.create();
+  const old = await TestCtapHidHost.open(key.port());
+  const pending = old.port.read(5000);
+  key.replug();
+  await assert.rejects(pending, (e: unknown) => (e as { code?: string }).code === 'DEVICE_REMOVED');
+  await assert.rejects(old.port.write(new Uint8Array(64)), (e: unknown) => (e as { code?: string }).code === 'DEVICE_REMOVED');
+  const fresh = await TestCtapHidHost.open(key.port());
+  const stale = await fresh.transact(CTAPHID.PING, Uint8Array.of(1), old.cid);
+  assert.deepEqual([stale.cmd, stale.payload[0]], [CTAPHID.ERROR, CTAPHID_ERR.INVALID_CHANNEL]);
+  assert.equal((await fresh.transact(CTAPHID.PING, Uint8Array.of(1))).cmd, CTAPHID.PING);
+  await key.close();
+});
