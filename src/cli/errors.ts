@@ -79,8 +79,10 @@ export function findCause<T>(e: unknown, cls: abstract new (...args: never[]) =>
 }
 
 export function exitCodeFor(e: unknown): number {
-  if (e instanceof UsageError) return EXIT.USAGE;
-  if (e instanceof CliError) return e.exitCode;
+  // the CLI's own errors may come back wrapped (thrown from an interaction handler inside a ceremony)
+  if (findCause(e, UsageError)) return EXIT.USAGE;
+  const cli = findCause(e, CliError);
+  if (cli) return cli.exitCode;
   if (e instanceof RangeError || e instanceof TypeError) return EXIT.USAGE;
   const ctap = findCause(e, CtapError);
   if (ctap) {

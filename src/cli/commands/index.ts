@@ -8,7 +8,8 @@ import { resetCommand } from './reset.js';
 import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { virtualCommand } from './virtual.js';
+import { loginCommand, registerCommand } from './webauthn.js';
 import { watchCommand } from './watch.js';
 import { infoCommand, listCommand, pingCommand, winkCommand } from './device-basics.js';
 
-export const COMMANDS: readonly CommandDef[] = [listCommand, infoCommand, pingCommand, winkCommand, pinCommand, credsCommand, configCommand, resetCommand, watchCommand, doctorCommand, benchCommand, virtualCommand, decodeCommand];
+export const COMMANDS: readonly CommandDef[] = [listCommand, infoCommand, pingCommand, winkCommand, registerCommand, loginCommand, pinCommand, credsCommand, configCommand, resetCommand, watchCommand, doctorCommand, benchCommand, virtualCommand, decodeCommand];
