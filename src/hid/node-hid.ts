@@ -109,7 +109,9 @@ export function createNodeHidBackend(load: () => Promise<NodeHidModule>, platfor
     const hid = await module();
     let handle: NodeHidAsyncHandle;
     try {
-      handle = await hid.HIDAsync.open(path);
+      // Non-exclusive (macOS; ignored elsewhere): browsers and other FIDO tools may hold the key too,
+      // which CTAPHID's channels are made for. libfido2 opens it the same way.
+      handle = await hid.HIDAsync.open(path, { nonExclusive: true });
     } catch (e) {
       throw openError(e, path, platform);
     }

@@ -112,19 +112,22 @@ export interface FakeNodeHidOptions {
 export interface FakeNodeHid {
   module: NodeHidModule;
   opened: FakeHIDAsync[];
+  /** The options each open() was given. */
+  openOptions: ({ nonExclusive?: boolean } | undefined)[];
   devices: NodeHidDevice[];
 }
 
 export function fakeNodeHid(options: FakeNodeHidOptions = {}): FakeNodeHid {
-  const state: FakeNodeHid = { module: undefined as unknown as NodeHidModule, opened: [], devices: options.devices ?? [] };
+  const state: FakeNodeHid = { module: undefined as unknown as NodeHidModule, opened: [], openOptions: [], devices: options.devices ?? [] };
   state.module = {
     async devicesAsync() {
       if (options.bindingError) throw options.bindingError;
       return state.devices.map((d) => ({ ...d }));
     },
     HIDAsync: {
-      async open(path: string) {
+      async open(path: string, openOptions?: { nonExclusive?: boolean }) {
         if (options.bindingError) throw options.bindingError;
+        state.openOptions.push(openOptions);
         const errno = options.openFailure?.(path) ?? (state.devices.some((d) => d.path === path) ? undefined : 'No such file or directory');
         if (errno) throw new Error(`cannot open device with path ${path}: Failed to open a device with path '${path}': ${errno}`);
         const dev = new FakeHIDAsync(path);

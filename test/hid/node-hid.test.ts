@@ -55,6 +55,7 @@ test('every write is 0x00 + the 64-byte packet (exact bytes)', T, async () => {
   const fake = fakeNodeHid({ devices: [fidoDevice(0)] });
   const hid = createNodeHidBackend(async () => fake.module, 'linux');
   const port = await hid.openHidDevice('/dev/hidraw0');
+  assert.deepEqual(fake.openOptions, [{ nonExclusive: true }], 'opened non-exclusively (another process may share the key)');
   assert.equal(port.reportSize, 64);
   assert.equal(port.info.product, 'YubiKey OTP+FIDO+CCID');
   const packet = report(0xff, 0xff, 0xff, 0xff, 0x86, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8);
