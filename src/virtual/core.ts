@@ -187,7 +187,7 @@ export class AuthenticatorCore {
     this.options = options;
     this.state = state;
     this.file = file;
-    this.#lastSaved = serializeState(state);
+    this.#lastSaved = file ? serializeState(state) : '';
     this.volatile = this.#freshVolatile();
   }
 
@@ -240,14 +240,14 @@ export class AuthenticatorCore {
 
   /** Write the state durably (before the response leaves). A failure rolls memory back and answers CTAP1_ERR_OTHER. */
   async persist(): Promise<void> {
+    // In memory there is nothing that can fail, so nothing to roll back to.
+    if (!this.file) return;
     const text = serializeState(this.state);
-    if (this.file) {
-      try {
-        await this.file.save(text);
-      } catch (e) {
-        this.state = parseState(this.#lastSaved);
-        throw new CtapError(0x7f, { message: 'the virtual key could not save its state', cause: e });
-      }
+    try {
+      await this.file.save(text);
+    } catch (e) {
+      this.state = parseState(this.#lastSaved);
+      throw new CtapError(0x7f, { message: 'the virtual key could not save its state', cause: e });
     }
     this.#lastSaved = text;
   }

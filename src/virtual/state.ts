@@ -121,37 +121,20 @@ export function createAttestation(aaguid: Uint8Array, now: Date): AttestationMat
 }
 
 export function createInitialState(aaguid: Uint8Array, now: Date): PersistentState {
-  return {
-    version: 1,
-    aaguid,
-    masterSecret: randomBytes(32),
-    attestation: createAttestation(aaguid, now),
-    pinHash: undefined,
-    pinRetries: PIN_RETRIES_MAX,
-    uvRetries: UV_RETRIES_MAX,
-    minPinLength: DEFAULT_MIN_PIN_LENGTH,
-    minPinLengthRpIds: [],
-    forcePinChange: false,
-    alwaysUv: false,
-    enterpriseAttestation: false,
-    largeBlobArray: EMPTY_LARGE_BLOB_ARRAY.slice(),
-    globalSignCount: 0,
-    nextCreated: 1,
-    credentials: [],
-  };
+  return createInitialStateWith(aaguid, createAttestation(aaguid, now));
 }
 
 /** authenticatorReset: new secrets, no credentials or PIN; the attestation identity stays (as on real keys). */
 export function resetState(s: PersistentState): PersistentState {
-  return { ...createInitialStateKeepingAttestation(s) };
+  return createInitialStateWith(s.aaguid, s.attestation);
 }
 
-function createInitialStateKeepingAttestation(s: PersistentState): PersistentState {
+function createInitialStateWith(aaguid: Uint8Array, attestation: AttestationMaterial): PersistentState {
   return {
     version: 1,
-    aaguid: s.aaguid,
+    aaguid,
     masterSecret: randomBytes(32),
-    attestation: s.attestation,
+    attestation,
     pinHash: undefined,
     pinRetries: PIN_RETRIES_MAX,
     uvRetries: UV_RETRIES_MAX,
