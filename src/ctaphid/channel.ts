@@ -46,6 +46,8 @@ export interface CtapHidChannelOptions extends CallOptions {
 export const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
 /** How long a resync tries CTAPHID_INIT on the channel's own CID before allocating a new one. */
 const RESYNC_OWN_CID_MS = 1_000;
+/** setTimeout's limit (about 24.8 days); longer budgets are waited for in steps. */
+const MAX_WAIT_MS = 0x7fffffff;
 /** Most stale reports discarded before a request (a device spewing reports cannot stall us). */
 const DRAIN_LIMIT = 256;
 /** Bound on the best-effort CANCEL write after a timeout. */
@@ -198,7 +200,7 @@ export class CtapHidChannel implements CtapTransport {
         reject(error);
       };
       const onAbort = (): void => giveUp(new AbortedError(undefined, { cause: user?.reason }));
-      const timer = setTimeout(() => giveUp(new TimeoutError('The CTAPHID transaction timed out while waiting for the device to be free')), deadline.remaining());
+      const timer = setTimeout(() => giveUp(new TimeoutError('The CTAPHID transaction timed out while waiting for the device to be free')), Math.min(deadline.remaining(), MAX_WAIT_MS));
       const cleanup = (): void => {
         clearTimeout(timer);
         user?.removeEventListener('abort', onAbort);
@@ -291,7 +293,7 @@ export class CtapHidChannel implements CtapTransport {
     for (;;) {
       let report: Uint8Array | null;
       try {
-        report = await this.port.read(deadline.remaining(), signal);
+        report = await this.port.read(Math.min(deadline.remaining(), MAX_WAIT_MS), signal);
       } catch (e) {
         if (e instanceof AbortedError && signal.aborted) return this.#abort(cmd, deadline, signal);
         throw e;
@@ -449,7 +451,7 @@ async function initExchange(port: HidPort, cid: number, nonce: Uint8Array, deadl
   deadline.check('CTAPHID_INIT');
   await port.write(packet!, { timeoutMs: Math.max(1, deadline.remaining()) });
   for (;;) {
-    const report = await port.read(deadline.remaining(), signal);
+    const report = await port.read(Math.min(deadline.remaining(), MAX_WAIT_MS), signal);
     if (signal?.aborted) throw new AbortedError(undefined, { cause: signal.reason });
     if (report === null) {
       if (deadline.remaining() > 0) continue;
