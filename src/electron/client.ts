@@ -4,6 +4,7 @@
  * give me something with toJSON()". The default is the real WebAuthnClient;
  * tests and apps with special needs pass their own factory.
  */
+import type { DeviceInput } from '../webauthn/device-handle.js';
 import type { JsonObject } from './protocol.js';
 
 /** What create()/get() resolve to: a PublicKeyCredential-shaped object. */
@@ -26,8 +27,11 @@ export type VerifyRpIdHook = (rpId: string, origin: string) => boolean | Promise
 export interface ClientInit<I> {
   /** Decided by the main process from the sender frame. */
   origin: string;
-  /** A device spec (`auto`, a HID path, `udp:HOST:PORT`, `virtual[:FILE]`). */
-  device?: string | undefined;
+  /**
+   * A device spec (`auto`, a HID path, `udp:HOST:PORT`, `virtual[:FILE]`), or
+   * an open key (HidPort, CtapTransport, Ctap2Session, DeviceProvider).
+   */
+  device?: string | DeviceInput | undefined;
   interaction?: I | undefined;
   verifyRpId?: VerifyRpIdHook | undefined;
 }

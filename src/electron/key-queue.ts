@@ -9,6 +9,7 @@ import { AbortedError } from '../util/errors.js';
 export class KeyQueue {
   #busy = false;
   readonly #waiting: Array<{ grant: () => void }> = [];
+  readonly #idleWaiters: Array<() => void> = [];
 
   /** Resolves with a release function once the caller may use the key; rejects with AbortedError if `signal` fires first. */
   acquire(signal: AbortSignal): Promise<() => void> {
@@ -34,6 +35,12 @@ export class KeyQueue {
     });
   }
 
+  /** Resolves when nobody holds or waits for the key. */
+  idle(): Promise<void> {
+    if (!this.#busy) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
   /** Callers waiting (not counting the one holding the key). */
   get waiting(): number {
     return this.#waiting.length;
@@ -46,7 +53,10 @@ export class KeyQueue {
       released = true;
       const next = this.#waiting.shift();
       if (next) next.grant();
-      else this.#busy = false;
+      else {
+        this.#busy = false;
+        this.#idleWaiters.splice(0).forEach((r) => r());
+      }
     };
   }
 }

@@ -25,8 +25,9 @@
 import { toWebAuthnError, webAuthnError } from '../webauthn/errors.js';
 import type { Interaction } from '../webauthn/interaction.js';
 import { AbortedError } from '../util/errors.js';
-import type { BridgeClient, ClientFactory, VerifyRpIdHook } from './client.js';
-import { defaultClientFactory } from './default-client.js';
+import type { BridgeClient, ClientFactory, ClientInit, VerifyRpIdHook } from './client.js';
+import { DefaultClients } from './default-client.js';
+import type { DeviceInput } from '../webauthn/device-handle.js';
 import { KeyQueue } from './key-queue.js';
 import { type BridgeErrorJSON, type BridgeReply, channelsFor, checkOptionsPayload, PAYLOAD_LIMITS } from './protocol.js';
 import { type AllowOrigins, checkAllowOrigins, decideOrigin, type SenderFrameLike } from './sender-origin.js';
@@ -71,8 +72,12 @@ export interface BridgeRequest<W> {
 
 export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = Interaction> {
   ipcMain: IpcMainLike<E>;
-  /** Device spec for every request (default `auto`), or chosen per request. */
-  device?: string | ((req: BridgeRequest<E['sender']>) => string) | undefined;
+  /**
+   * The key: a device spec (default `auto`; `virtual` for development), an
+   * open key (HidPort, CtapTransport, Ctap2Session, DeviceProvider), or a
+   * function choosing one per request.
+   */
+  device?: string | DeviceInput | ((req: BridgeRequest<E['sender']>) => string | DeviceInput) | undefined;
   /**
    * The client's interaction callbacks (PIN entry, touch prompt, account
    * choice). Pass a function to get the requesting window and build them per
@@ -113,6 +118,11 @@ function leavesPage(args: readonly unknown[]): boolean {
   return isMainFrame && !sameDocument;
 }
 
+function isDeviceChooser<W>(v: unknown): v is (req: BridgeRequest<W>) => string | DeviceInput {
+  // A DeviceProvider/HidPort/transport is an object; only a chooser is a bare function.
+  return typeof v === 'function';
+}
+
 function isInteractionFactory<W, I>(v: unknown): v is (req: BridgeRequest<W>) => I {
   return typeof v === 'function';
 }
@@ -130,7 +140,9 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
   const allowOrigins = checkAllowOrigins(options.allowOrigins);
   const maxBytes = options.maxPayloadBytes ?? PAYLOAD_LIMITS.maxBytes;
   if (!(Number.isInteger(maxBytes) && maxBytes > 0)) throw new RangeError('maxPayloadBytes must be a positive integer');
-  const createClient: ClientFactory<I> = options.createClient ?? (defaultClientFactory as ClientFactory<I>);
+  const defaults = options.createClient ? undefined : new DefaultClients();
+  if (defaults && typeof options.device === 'string') defaults.provider(options.device); // a malformed spec fails here
+  const createClient: ClientFactory<I> = options.createClient ?? ((init) => defaults!.create(init as ClientInit<Interaction>));
   const pending = new Map<number, Pending>();
   const queue = new KeyQueue();
   let disposed = false;
@@ -170,7 +182,7 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
         release = await queue.acquire(controller.signal);
         const req: BridgeRequest<E['sender']> = { kind, origin, webContents: sender, signal: controller.signal };
         const interaction = isInteractionFactory<E['sender'], I>(options.interaction) ? options.interaction(req) : options.interaction;
-        const device = typeof options.device === 'function' ? options.device(req) : options.device;
+        const device = isDeviceChooser<E['sender']>(options.device) ? options.device(req) : options.device;
         const client: BridgeClient = createClient({ origin, device, interaction, verifyRpId: options.verifyRpId });
         controller.signal.throwIfAborted();
         let credential;
@@ -211,5 +223,7 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
     ipcMain.removeHandler(channels.get);
     ipcMain.removeHandler(channels.cancel);
     for (const entry of pending.values()) entry.controller.abort(new AbortedError('The security-key bridge was shut down'));
+    // Close what the bridge opened once the aborted ceremonies have let go of the key.
+    if (defaults) void queue.idle().then(() => defaults.close());
   };
 }
