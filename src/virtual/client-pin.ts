@@ -200,7 +200,7 @@ function issueToken(ctx: CommandContext, proto: PinUvAuthProtocol, shared: Uint8
   // A fresh token for each grant: every earlier token stops working (CTAP 2.2 §6.5.5.7 resetPinUvAuthToken).
   zeroize(ctx.volatile.pinUvAuthToken);
   ctx.volatile.pinUvAuthToken = randomBytes(32);
-  ctx.volatile.token = { protocol: proto.version, permissions, rpId, userVerified: true, userPresent: viaUv };
+  ctx.volatile.token = { protocol: proto.version, issuedAt: ctx.now(), used: false, permissions, rpId, userVerified: true, userPresent: viaUv };
   return new Map<number, CborValue>([[CLIENT_PIN_RESPONSE.pinUvAuthToken, proto.encrypt(shared, ctx.volatile.pinUvAuthToken)]]);
 }
 

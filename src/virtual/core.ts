@@ -148,6 +148,9 @@ export function resolveOptions(o: VirtualAuthenticatorOptions): ResolvedOptions 
 
 export interface TokenState {
   protocol: number;
+  issuedAt: number;
+  /** Set on first successful use (the initial-usage limit no longer applies). */
+  used: boolean;
   permissions: number;
   rpId: string | undefined;
   userVerified: boolean;
@@ -174,6 +177,10 @@ export type PendingOperation = {
   remaining: number;
   expiresAt: number;
 };
+
+/** A token not used within 30 s of issue expires; none lives past 10 minutes (CTAP 2.2 §6.5.2.1). */
+export const TOKEN_INITIAL_USAGE_MS = 30_000;
+export const TOKEN_MAX_USAGE_MS = 600_000;
 
 export class AuthenticatorCore {
   readonly options: ResolvedOptions;
@@ -271,13 +278,22 @@ export class AuthenticatorCore {
    */
   verifyToken(param: Uint8Array, protocolVersion: number | undefined, message: Uint8Array, permission: number, rpId: string | undefined): TokenState {
     const proto = this.protocol(protocolVersion);
-    const token = this.volatile.token;
+    let token = this.volatile.token;
+    if (token) {
+      // The usage timer (CTAP 2.2 §6.5.2.1): unused after the initial limit, or past the maximum period, the token is gone.
+      const age = this.options.now() - token.issuedAt;
+      if (age > TOKEN_MAX_USAGE_MS || (!token.used && age > TOKEN_INITIAL_USAGE_MS)) {
+        this.volatile.token = undefined;
+        token = undefined;
+      }
+    }
     if (!token || token.protocol !== proto.version || !proto.verify(this.volatile.pinUvAuthToken, message, param)) {
       throw new CtapError(0x33); // PIN_AUTH_INVALID
     }
     if ((token.permissions & permission) === 0) throw new CtapError(0x40); // UNAUTHORIZED_PERMISSION
     if (rpId !== undefined && token.rpId !== undefined && token.rpId !== rpId) throw new CtapError(0x40);
     if (rpId !== undefined && token.rpId === undefined && (permission === PERMISSION.mc || permission === PERMISSION.ga)) token.rpId = rpId;
+    token.used = true;
     return token;
   }
 

@@ -180,3 +180,22 @@ test('zero-length pinUvAuthParam probe answers PIN_NOT_SET / PIN_INVALID after a
   assert.equal((await host.cbor(CTAP2_CMD.makeCredential, r.req)).status, 0x31);
   await key.close();
 });
+
+test('token usage timer: unused for 30 s, or older than 10 minutes, the token expires', async () => {
+  let now = 5_000_000;
+  const { key, host } = await setup({ pin: '1234', now: () => now });
+  const t = await pinToken(host, 2, '1234', 0x02, RP);
+  now += 31_000;
+  const cdh = randomBytes(32);
+  const ga = new Map<number, CborValue>([[1, RP], [2, cdh], [6, t.proto.authenticate(t.token!, cdh)], [7, 2]]);
+  // (No credential is needed to see the token refused: the token check comes first.)
+  assert.equal((await host.cbor(CTAP2_CMD.getAssertion, ga)).status, 0x33);
+  const t2 = await pinToken(host, 2, '1234', 0x02, RP);
+  const ga2 = new Map<number, CborValue>([[1, RP], [2, cdh], [6, t2.proto.authenticate(t2.token!, cdh)], [7, 2]]);
+  assert.equal((await host.cbor(CTAP2_CMD.getAssertion, ga2)).status, 0x2e, 'token accepted (no credentials)');
+  now += 200_000;
+  assert.equal((await host.cbor(CTAP2_CMD.getAssertion, ga2)).status, 0x2e, 'a used token outlives the initial limit');
+  now += 500_000;
+  assert.equal((await host.cbor(CTAP2_CMD.getAssertion, ga2)).status, 0x33, 'past 10 minutes');
+  await key.close();
+});

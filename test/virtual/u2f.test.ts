@@ -1,0 +1,286 @@
+/**
+ * U2F (CTAP1) on the virtual key, driven by the project's Ctap1Session over
+ * the real CTAPHID channel and the in-process port: VERSION, REGISTER,
+ * AUTHENTICATE (check-only, enforce, dont-enforce), status words, APDU
+ * encodings, touch polling, key handles shared with CTAP2, --u2f-only.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { sha256 } from '../../src/crypto/hashes.js';
+import { p256Verify, randomBytes, verifyWithSpki } from '../../src/crypto/primitives.js';
+import {
+  Ctap1Error,
+  Ctap1Session,
+  decodeAuthenticateResponse,
+  decodeRegisterResponse,
+  encodeApdu,
+  pointFromU2fPublicKey,
+  splitResponse,
+  u2fAuthenticateSignedData,
+  u2fRegisterSignedData,
+} from '../../src/ctap1/index.js';
+import { CtapHidChannel } from '../../src/ctaphid/channel.js';
+import { CTAPHID, CTAPHID_ERR } from '../../src/ctaphid/constants.js';
+import { CtapHidError } from '../../src/ctaphid/errors.js';
+import { Ctap2Session } from '../../src/ctap2/session.js';
+import { CTAP2_CMD } from '../../src/ctap2/commands.js';
+import { decodeGetAssertionResponse } from '../../src/ctap2/get-assertion.js';
+import { concatBytes, fromHex, utf8Encode } from '../../src/util/bytes.js';
+import { TimeoutError } from '../../src/util/errors.js';
+import type { CborValue } from '../../src/cbor/index.js';
+import { VirtualAuthenticator } from '../../src/virtual/index.js';
+import type { VirtualAuthenticatorOptions } from '../../src/virtual/core.js';
+import { parseApdu } from '../../src/virtual/u2f.js';
+import { loadVectors } from '../helpers/vectors.js';
+import { checkAttestation, parseAuthData } from './verify.js';
+
+const APP = sha256(utf8Encode('u2f.example.com'));
+const OTHER_APP = sha256(utf8Encode('other.example.com'));
+
+async function open(opts: VirtualAuthenticatorOptions = {}): Promise<{ key: VirtualAuthenticator; channel: CtapHidChannel; u2f: Ctap1Session; close: () => Promise<void> }> {
+  const key = await VirtualAuthenticator.create(opts);
+  const channel = await CtapHidChannel.open(key.port());
+  return {
+    key,
+    channel,
+    u2f: new Ctap1Session(channel),
+    close: async () => {
+      await channel.close();
+      await key.close();
+    },
+  };
+}
+
+async function raw(channel: CtapHidChannel, apdu: Uint8Array): Promise<{ data: Uint8Array; sw: number }> {
+  return splitResponse(await channel.msg(apdu));
+}
+
+test('VERSION answers U2F_V2', async () => {
+  const k = await open();
+  try {
+    assert.equal(await k.u2f.getVersion(), 'U2F_V2');
+  } finally {
+    await k.close();
+  }
+});
+
+test('REGISTER: the layout of a real key (vectors), the batch certificate, a signature that verifies', async () => {
+  const k = await open();
+  try {
+    const challenge = randomBytes(32);
+    const { data, sw } = await raw(k.channel, encodeApdu({ ins: 0x01, p1: 0x03, data: concatBytes(challenge, APP) }));
+    assert.equal(sw, 0x9000);
+    const reg = decodeRegisterResponse(data);
+    // The same structure as the recorded YubiKey / libfido2 registrations: 0x05, 65-byte point, L, handle, DER cert, DER signature.
+    for (const v of loadVectors('u2f-responses').filter((x) => x.expected.type === 'U2F_REGISTER response')) {
+      const theirs = decodeRegisterResponse(splitResponseMaybe(fromHex(v.input)));
+      assert.equal(data[0], fromHex(v.input)[0], `${v.id}: reserved byte`);
+      assert.equal(reg.publicKey.length, theirs.publicKey.length, `${v.id}: public key length`);
+      assert.equal(reg.publicKey[0], theirs.publicKey[0], `${v.id}: uncompressed point`);
+      assert.equal(reg.signature[0], theirs.signature[0], `${v.id}: DER SEQUENCE signature`);
+      assert.equal(data[66], reg.keyHandle.length, `${v.id}: L byte`);
+    }
+    assert.deepEqual(reg.certificate, k.key.core.state.attestation.certificate, 'the batch certificate the key keeps in its state');
+    const cert = new X509Certificate(reg.certificate);
+    const spki = new Uint8Array(cert.publicKey.export({ type: 'spki', format: 'der' }));
+    assert.ok(verifyWithSpki(spki, 'sha256', u2fRegisterSignedData(APP, challenge, reg), reg.signature), 'registration signature by the batch key');
+    assert.ok(!verifyWithSpki(spki, 'sha256', u2fRegisterSignedData(OTHER_APP, challenge, reg), reg.signature), 'bound to appParam');
+  } finally {
+    await k.close();
+  }
+});
+
+/** The vectors carry the status word on some and not on others. */
+function splitResponseMaybe(b: Uint8Array): Uint8Array {
+  return b[b.length - 2] === 0x90 && b[b.length - 1] === 0x00 ? b.subarray(0, b.length - 2) : b;
+}
+
+test('AUTHENTICATE: check-only 0x6985/0x6a80, enforce signs with UP=1, dont-enforce with UP=0, counter rises', async () => {
+  const k = await open();
+  try {
+    const reg = await k.u2f.register(randomBytes(32), APP);
+    const pub = pointFromU2fPublicKey(reg.publicKey);
+    assert.equal(await k.u2f.isKeyHandleValid(APP, reg.keyHandle), true);
+    assert.equal(await k.u2f.isKeyHandleValid(OTHER_APP, reg.keyHandle), false, 'the handle is bound to its appParam');
+    const tampered = reg.keyHandle.slice();
+    tampered[20]! ^= 1;
+    assert.equal(await k.u2f.isKeyHandleValid(APP, tampered), false, 'a forged handle is not ours');
+
+    const c1 = randomBytes(32);
+    const a1 = await k.u2f.authenticate(c1, APP, reg.keyHandle);
+    assert.equal(a1.userPresence, 0x01);
+    assert.ok(p256Verify(pub, u2fAuthenticateSignedData(APP, c1, a1), a1.signature), 'enforce signature');
+
+    const c2 = randomBytes(32);
+    const a2 = await k.u2f.authenticate(c2, APP, reg.keyHandle, { mode: 'dont-enforce' });
+    assert.equal(a2.userPresence, 0x00);
+    assert.ok(p256Verify(pub, u2fAuthenticateSignedData(APP, c2, a2), a2.signature), 'dont-enforce signature');
+    assert.ok(a2.counter > a1.counter, 'the counter rises');
+    assert.ok(!p256Verify(pub, u2fAuthenticateSignedData(APP, c1, a2), a2.signature), 'bound to the challenge');
+
+    await assert.rejects(k.u2f.authenticate(c1, OTHER_APP, reg.keyHandle), (e: unknown) => e instanceof Ctap1Error && e.statusWord === 0x6a80);
+    // A control byte U2F does not define.
+    const bad = await raw(k.channel, encodeApdu({ ins: 0x02, p1: 0x05, data: concatBytes(c1, APP, Uint8Array.of(reg.keyHandle.length), reg.keyHandle) }));
+    assert.equal(bad.sw, 0x6a86);
+  } finally {
+    await k.close();
+  }
+});
+
+test('status words: wrong length, CLA and INS not supported', async () => {
+  const k = await open();
+  try {
+    assert.equal((await raw(k.channel, encodeApdu({ ins: 0x01, data: new Uint8Array(63) }))).sw, 0x6700, 'REGISTER needs 64 bytes');
+    assert.equal((await raw(k.channel, encodeApdu({ ins: 0x02, p1: 0x03, data: new Uint8Array(64) }))).sw, 0x6700, 'AUTHENTICATE needs L');
+    assert.equal((await raw(k.channel, encodeApdu({ ins: 0x02, p1: 0x03, data: concatBytes(new Uint8Array(64), Uint8Array.of(10), new Uint8Array(9)) }))).sw, 0x6700, 'L beyond the data');
+    assert.equal((await raw(k.channel, encodeApdu({ ins: 0x03, data: Uint8Array.of(1) }))).sw, 0x6700, 'VERSION takes no data');
+    assert.equal((await raw(k.channel, Uint8Array.of(0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x05, 1))).sw, 0x6700, 'Lc that does not match');
+    assert.equal((await raw(k.channel, encodeApdu({ cla: 0x80, ins: 0x03 }))).sw, 0x6e00);
+    assert.equal((await raw(k.channel, encodeApdu({ ins: 0x40 }))).sw, 0x6d00);
+    assert.equal((await raw(k.channel, Uint8Array.of(0x00, 0x03))).sw, 0x6700, 'shorter than a header');
+  } finally {
+    await k.close();
+  }
+});
+
+test('short and extended APDU encodings are both accepted', async () => {
+  const k = await open();
+  try {
+    const challenge = randomBytes(32);
+    const data = concatBytes(challenge, APP);
+    const encodings = [
+      Uint8Array.of(0x00, 0x03, 0x00, 0x00), // case 1
+      Uint8Array.of(0x00, 0x03, 0x00, 0x00, 0x00), // short Le
+      Uint8Array.of(0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00), // extended Le
+    ];
+    for (const e of encodings) assert.equal((await raw(k.channel, e)).sw, 0x9000);
+    const regShort = concatBytes(Uint8Array.of(0x00, 0x01, 0x03, 0x00, 64), data); // short Lc, no Le
+    const regShortLe = concatBytes(regShort, Uint8Array.of(0x00)); // short Lc + Le
+    const regExt = concatBytes(Uint8Array.of(0x00, 0x01, 0x03, 0x00, 0x00, 0x00, 64), data); // extended Lc, no Le
+    for (const apdu of [regShort, regShortLe, regExt, encodeApdu({ ins: 1, data })]) {
+      const { data: out, sw } = await raw(k.channel, apdu);
+      assert.equal(sw, 0x9000);
+      decodeRegisterResponse(out);
+    }
+    assert.deepEqual(parseApdu(regShortLe)?.data, data);
+    assert.deepEqual(parseApdu(regExt)?.data, data);
+    assert.equal(parseApdu(Uint8Array.of(0, 1, 0, 0, 0, 0, 3, 1, 2)), undefined, 'extended Lc of 3 with 2 bytes');
+  } finally {
+    await k.close();
+  }
+});
+
+test('a touch the U2F way: 0x6985 until touched, the client polls; deny never signs and the client times out', async () => {
+  const k = await open({ presence: { delayMs: 150 } });
+  try {
+    const challenge = randomBytes(32);
+    const first = await raw(k.channel, encodeApdu({ ins: 0x01, data: concatBytes(challenge, APP) }));
+    assert.equal(first.sw, 0x6985, 'no keepalive in U2F: the key answers at once');
+    const events: unknown[] = [];
+    const reg = await k.u2f.register(challenge, APP, { onKeepalive: (s) => events.push(s), timeoutMs: 5_000 });
+    assert.deepEqual(events, ['up-needed']);
+    const a = await k.u2f.authenticate(randomBytes(32), APP, reg.keyHandle, { timeoutMs: 5_000 });
+    assert.equal(a.userPresence, 1);
+    // dont-enforce needs no touch even on a slow key.
+    const d = await k.u2f.authenticate(randomBytes(32), APP, reg.keyHandle, { mode: 'dont-enforce' });
+    assert.equal(d.userPresence, 0);
+  } finally {
+    await k.close();
+  }
+  const denied = await open({ presence: 'deny' });
+  try {
+    await assert.rejects(denied.u2f.register(randomBytes(32), APP, { timeoutMs: 400 }), TimeoutError);
+    assert.equal(await denied.u2f.getVersion(), 'U2F_V2', 'the key still answers');
+  } finally {
+    await denied.close();
+  }
+});
+
+test('a U2F registration works with CTAP2 getAssertion (rpIdHash = appParam) and a CTAP2 ES256 credential with U2F', async () => {
+  const k = await open();
+  try {
+    const rpId = 'u2f.example.com';
+    const reg = await k.u2f.register(randomBytes(32), sha256(utf8Encode(rpId)));
+    const session = new Ctap2Session(k.channel);
+    const cdh = randomBytes(32);
+    const ga = await session.send(
+      CTAP2_CMD.getAssertion,
+      new Map<number, CborValue>([
+        [1, rpId],
+        [2, cdh],
+        [3, [{ id: reg.keyHandle, type: 'public-key' }]],
+      ]),
+    );
+    const assertion = decodeGetAssertionResponse(ga.value);
+    assert.deepEqual(assertion.credential?.id, reg.keyHandle);
+    assert.ok(p256Verify(pointFromU2fPublicKey(reg.publicKey), concatBytes(assertion.authData.bytes, cdh), assertion.signature));
+
+    // The other way: makeCredential (ES256, non-resident) → U2F AUTHENTICATE.
+    const mcCdh = randomBytes(32);
+    const mc = await session.send(
+      CTAP2_CMD.makeCredential,
+      new Map<number, CborValue>([
+        [1, mcCdh],
+        [2, { id: rpId }],
+        [3, { id: utf8Encode('u'), name: 'u' }],
+        [4, [{ alg: -7, type: 'public-key' }]],
+      ]),
+    );
+    const att = checkAttestation(mc.value, rpId, mcCdh);
+    const c = randomBytes(32);
+    const auth = await k.u2f.authenticate(c, sha256(utf8Encode(rpId)), att.credentialId!);
+    assert.ok(p256Verify({ x: att.publicKey!.bytes(-2), y: att.publicKey!.bytes(-3) }, u2fAuthenticateSignedData(sha256(utf8Encode(rpId)), c, auth), auth.signature));
+
+    // An EdDSA credential cannot be used through U2F (P-256 only).
+    const ed = await session.send(
+      CTAP2_CMD.makeCredential,
+      new Map<number, CborValue>([
+        [1, mcCdh],
+        [2, { id: rpId }],
+        [3, { id: utf8Encode('u'), name: 'u' }],
+        [4, [{ alg: -8, type: 'public-key' }]],
+      ]),
+    );
+    const edId = parseAuthData(new Map(ed.value as Map<number, Uint8Array>).get(2)!).credentialId!;
+    assert.equal(await k.u2f.isKeyHandleValid(sha256(utf8Encode(rpId)), edId), false);
+  } finally {
+    await k.close();
+  }
+});
+
+test('--u2f-only: INIT without CBOR (NMSG clear), CTAPHID_CBOR answered ERR_INVALID_CMD, U2F works', async () => {
+  const k = await open({ u2fOnly: true });
+  try {
+    assert.equal(k.channel.init.capabilities.cbor, false);
+    assert.equal(k.channel.init.capabilities.nmsg, false);
+    await assert.rejects(k.channel.cbor(Uint8Array.of(0x04)), (e: unknown) => e instanceof CtapHidError && e.code === 'UNSUPPORTED');
+    await assert.rejects(
+      k.channel.transact(CTAPHID.CBOR, Uint8Array.of(0x04)),
+      (e: unknown) => e instanceof CtapHidError && e.hidError === CTAPHID_ERR.INVALID_CMD && e.specName === 'ERR_INVALID_CMD',
+    );
+    const reg = await k.u2f.register(randomBytes(32), APP);
+    const c = randomBytes(32);
+    const a = await k.u2f.authenticate(c, APP, reg.keyHandle);
+    assert.ok(p256Verify(pointFromU2fPublicKey(reg.publicKey), u2fAuthenticateSignedData(APP, c, a), a.signature));
+  } finally {
+    await k.close();
+  }
+});
+
+test('the authenticate response decodes like the vectors (UP byte, 4-byte counter, DER signature)', async () => {
+  const k = await open();
+  try {
+    const reg = await k.u2f.register(randomBytes(32), APP);
+    const { data, sw } = await raw(k.channel, encodeApdu({ ins: 0x02, p1: 0x03, data: concatBytes(randomBytes(32), APP, Uint8Array.of(reg.keyHandle.length), reg.keyHandle) }));
+    assert.equal(sw, 0x9000);
+    const ours = decodeAuthenticateResponse(data);
+    for (const v of loadVectors('u2f-responses').filter((x) => x.expected.type === 'U2F_AUTHENTICATE response')) {
+      const theirs = decodeAuthenticateResponse(splitResponseMaybe(fromHex(v.input)));
+      assert.equal(ours.userPresence, theirs.userPresence, v.id);
+      assert.equal(ours.signature[0], theirs.signature[0], `${v.id}: DER SEQUENCE`);
+    }
+  } finally {
+    await k.close();
+  }
+});
