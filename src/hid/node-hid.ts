@@ -301,6 +301,8 @@ export function backendUnavailable(e: unknown, platform: NodeJS.Platform = proce
     hint = `node-hid needs ${lib}: install it (Debian/Ubuntu: sudo apt-get install ${pkg.debian}; Fedora: sudo dnf install ${pkg.fedora})`;
   } else if (lib) {
     hint = `node-hid needs the shared library ${lib}: install the package that provides it`;
+  } else if (/Cannot find (?:module|package) ['"]?node-hid['"]?(?:$|[\s'"])/i.test(message)) {
+    hint = 'node-hid is not installed: npm install node-hid (it is a dependency of ctap-bridge; an install with --omit=optional or a broken node_modules can lose it)';
   } else if (/No native build was found|Cannot find module|Cannot find package|MODULE_NOT_FOUND/i.test(message)) {
     hint = `node-hid has no working binary for ${platform}-${process.arch} on Node ${process.versions.node}: reinstall it (npm rebuild node-hid; building needs python3, make and a C++ compiler${platform === 'linux' ? ', plus libudev-dev and libusb-1.0-0-dev' : ''})`;
   } else {

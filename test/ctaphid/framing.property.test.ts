@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { CtapHidChannel } from '../../src/ctaphid/channel.js';
 import { decodeReportStream } from '../../src/ctaphid/decode.js';
 import { CtapHidError } from '../../src/ctaphid/errors.js';
-import { encodeMessage, maxMessageSize, parseHeader, Reassembler } from '../../src/ctaphid/framing.js';
+import { encodeMessage, maxMessageSize, Reassembler } from '../../src/ctaphid/framing.js';
 import { TimeoutError } from '../../src/util/errors.js';
 import { FakeCtapDevice, framesOf } from '../helpers/scripted-hid-port.js';
 
@@ -123,11 +123,8 @@ test('mutated valid streams (flip, drop, duplicate, swap, truncate, foreign CID,
       const whole = Uint8Array.from(packets.flatMap((p) => [...p]));
       try {
         const d = decodeReportStream(whole);
-        for (const m of d.messages) {
-          const h = parseHeader(m.payload.length >= 0 ? whole.subarray(0, 7) : whole)!;
-          assert.ok(h);
-          assert.ok(m.payload.length <= 7609);
-        }
+        assert.equal(d.packets.length, whole.length / 64);
+        for (const m of d.messages) assert.ok(m.payload.length <= 7609);
       } catch (e) {
         assert.ok(e instanceof CtapHidError, `unexpected ${String(e)}`);
       }

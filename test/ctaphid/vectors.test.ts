@@ -4,6 +4,20 @@
  * headers, reassembled messages and their interpretation, through the pure
  * decoders AND through CtapHidChannel (the stream played back as a device's
  * answer), compared with what python-fido2 returned (`pyfido2_reassembly`).
+ *
+ * Decisions on the vectors' anomalies (CTAP 2.2 §11.2.4: a message's
+ * continuation packets carry the CID of its initialization packet; packets
+ * on other CIDs belong to other channels):
+ * - libfido2-wiredata-cbor-assert has its init packet on 00220002 and its
+ *   three continuations on 0092000e. The stream decoder and the reassembler
+ *   reject it (CtapHidError PROTOCOL at packet 1), as python-fido2 does
+ *   ("Wrong channel"); the vector's lenient payload is what libfido2's fuzz
+ *   build reassembles because it overwrites every CID. The channel, which
+ *   must ignore other channels' packets (another process may share the key),
+ *   never sees its continuations and ends with TimeoutError at the deadline.
+ * - The keepalive-only vectors (no response in the stream) end, through the
+ *   channel, with TimeoutError at the deadline; python-fido2 reports "stream
+ *   ended". Both report the UPNEEDED status once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

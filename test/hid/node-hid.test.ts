@@ -199,6 +199,11 @@ test('node-hid failing to load → BACKEND_UNAVAILABLE naming the library and th
   const udev = fakeNodeHid({ bindingError: new Error('libudev.so.1: cannot open shared object file: No such file or directory') });
   const lazy = createNodeHidBackend(async () => udev.module, 'linux');
   await assert.rejects(lazy.listHidDevices(), (e: unknown) => e instanceof HidError && e.code === 'BACKEND_UNAVAILABLE' && /libudev1/.test(e.hint!) && /systemd-libs/.test(e.hint!));
+  const missing = Object.assign(new Error("Cannot find package 'node-hid' imported from /app/dist/hid/node-hid.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+  await assert.rejects(
+    createNodeHidBackend(async () => Promise.reject(missing), 'linux').listHidDevices(),
+    (e: unknown) => e instanceof HidError && e.code === 'BACKEND_UNAVAILABLE' && /npm install node-hid/.test(e.hint!),
+  );
   const nobuild = fakeNodeHid({ bindingError: new Error('No native build was found for platform=linux arch=riscv64 runtime=node abi=115') });
   await assert.rejects(createNodeHidBackend(async () => nobuild.module, 'linux').openHidDevice('/dev/hidraw0'), (e: unknown) => e instanceof HidError && e.code === 'BACKEND_UNAVAILABLE' && /npm rebuild node-hid/.test(e.hint!));
 });
