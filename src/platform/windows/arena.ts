@@ -81,6 +81,11 @@ export class Arena {
     return new StructWriter(this, layout, base);
   }
 
+  /** Zeroes the JS copy (PRF inputs, hmac salts and blobs may be secret). */
+  wipe(): void {
+    this.#buf.fill(0);
+  }
+
   /** The arena bytes with every pointer made absolute against `base`. */
   finish(base: bigint): Uint8Array {
     const out = this.#buf.slice(0, Math.max(1, this.#used));

@@ -90,7 +90,10 @@ async function run<T>(
     if (signal?.aborted) throw abortError(signal);
     const base = mem.alloc(enc.arena.size);
     try {
-      mem.write(base, enc.arena.finish(base));
+      const image = enc.arena.finish(base);
+      mem.write(base, image);
+      image.fill(0);
+      enc.arena.wipe();
       const guid = base + BigInt(enc.cancellationId);
       const canCancel = lib.getCancellationId(guid) === 0;
       let cancelledBy: 'abort' | 'timeout' | undefined;
@@ -122,6 +125,8 @@ async function run<T>(
         if (result !== 0n) free(result);
       }
     } finally {
+      // The block held PRF inputs / hmac salts / blobs: zero it before it goes back to the heap.
+      mem.write(base, new Uint8Array(enc.arena.size));
       mem.free(base);
     }
   });

@@ -66,7 +66,7 @@ function memoryOf(koffi: Koffi): NativeMemory {
       koffi.free(addr);
     },
     write(addr: bigint, data: Uint8Array): void {
-      if (data.length > 0) koffi.encode(addr, 0, koffi.array('uint8_t', data.length, 'Typed'), data);
+      if (data.length > 0) koffi.encode(addr, 0, 'uint8_t', data, data.length);
     },
     u32(addr: bigint): number {
       return koffi.decode(addr, 0, 'uint32_t') as number;
