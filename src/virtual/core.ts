@@ -347,6 +347,14 @@ export class CommandContext {
     return this.core.persist();
   }
 
+  /**
+   * Check a pinUvAuthParam against the current token: signature, permission
+   * and RP binding. Throws PIN_AUTH_INVALID / UNAUTHORIZED_PERMISSION.
+   */
+  verifyPinUvAuth(param: Uint8Array, protocol: number | undefined, message: Uint8Array, permission: number, rpId?: string): TokenState {
+    return this.core.verifyToken(param, protocol, message, permission, rpId);
+  }
+
   /** Throw KEEPALIVE_CANCEL if the host cancelled. */
   checkCancelled(): void {
     if (this.signal.aborted) throw new CtapError(0x2d);
