@@ -313,7 +313,14 @@ export class CtapHidChannel implements CtapTransport {
           const status = keepaliveStatus(report.subarray(INIT_HEADER_SIZE, INIT_HEADER_SIZE + Math.min(header.bcnt, 1)));
           if (status !== lastStatus) {
             lastStatus = status;
-            onKeepalive?.(status);
+            try {
+              onKeepalive?.(status);
+            } catch (e) {
+              // The caller's callback failed: stop the key waiting for a touch nobody will see, then report it.
+              await this.#cancelQuietly(cid);
+              this.#dirty = true;
+              throw e;
+            }
           }
           continue;
         }

@@ -435,3 +435,22 @@ test('a reply the device sent twice is discarded before the next request', T, as
   assert.deepEqual(await channel.ping(Uint8Array.of(1)), Uint8Array.of(1));
   assert.deepEqual(dev.inits, [BROADCAST], 'no resync was needed');
 });
+
+test('an onKeepalive callback that throws: the error reaches the caller, the key gets CANCEL, the channel recovers', T, async () => {
+  const { dev, channel } = await openChannel();
+  dev.respond = (req, d) => {
+    if (req.payload[0] === 0x02) d.sendKeepalive(req.cid, 2);
+    else d.defaultReply(req);
+  };
+  const bug = new Error('UI crashed');
+  await assert.rejects(
+    channel.cbor(Uint8Array.of(2), {
+      onKeepalive: () => {
+        throw bug;
+      },
+    }),
+    (e: unknown) => e === bug,
+  );
+  assert.deepEqual(dev.cancels, [CID]);
+  assert.deepEqual(await channel.cbor(Uint8Array.of(4)), Uint8Array.of(0));
+});
