@@ -10,14 +10,45 @@
 import { openDevice, parseDeviceSpec, type OpenedDevice } from '../device/open.js';
 import { handleFor, type AuthenticatorHandle, type DeviceProvider } from '../webauthn/device-handle.js';
 import { notify } from '../webauthn/interaction.js';
+import { webAuthnError } from '../webauthn/errors.js';
+import { chooseTransport, detectRouteFacts, type RouteChoice } from '../platform/windows/route.js';
 
-export function specProvider(spec: string): DeviceProvider & { close(): Promise<void> } {
+export interface SpecProviderOptions {
+  /** How this process reaches keys (default: detected on Windows, raw HID elsewhere). Injectable for tests. */
+  route?: (() => Promise<RouteChoice>) | undefined;
+}
+
+/**
+ * Windows 10 1903+ without Administrator: raw HID to a FIDO key is refused
+ * (or the key is not even listed). Say so plainly instead of "no key found".
+ */
+function windowsNeedsWebAuthnDll(choice: RouteChoice): Error {
+  return webAuthnError(
+    'NotAllowedError',
+    'Windows lets only Administrator processes open security keys over raw HID, and this app runs without Administrator. ' +
+      `Run it as Administrator, or set CTAP_BRIDGE_TRANSPORT=hid to try anyway (${choice.reason}). ` +
+      'Support for the Windows WebAuthn API route (webauthn.dll) in the Electron bridge is planned.',
+  );
+}
+
+export function specProvider(spec: string, opts: SpecProviderOptions = {}): DeviceProvider & { close(): Promise<void> } {
   const parsed = parseDeviceSpec(spec); // a malformed spec fails now, at registration
   const keepOpen = parsed.kind === 'virtual' && parsed.file === undefined;
+  const viaHid = parsed.kind === 'auto' || parsed.kind === 'path';
+  const detect = opts.route ?? (process.platform === 'win32' ? async () => chooseTransport(await detectRouteFacts()) : undefined);
+  let route: Promise<RouteChoice> | undefined;
   let kept: Promise<OpenedDevice> | undefined;
   const opened = new Map<AuthenticatorHandle, OpenedDevice>();
   return {
     async acquire(ctx) {
+      if (viaHid && detect) {
+        route ??= detect().catch((e: unknown) => {
+          route = undefined;
+          throw e;
+        });
+        const choice = await route;
+        if (choice.transport === 'webauthn-dll') throw windowsNeedsWebAuthnDll(choice);
+      }
       const call = { signal: ctx.signal, timeoutMs: ctx.timeoutMs };
       // Several keys plugged in: the device layer makes them all blink; the first touched is used.
       const onSelect = (): void => notify(ctx.interaction, { type: 'touch-required' }, ctx.signal);
