@@ -70,6 +70,8 @@ export interface VirtualAuthenticatorOptions {
   /** Milliseconds after power-up during which reset is allowed (default 10000; Infinity for tests). */
   resetWindowMs?: number | undefined;
   firmwareVersion?: number | undefined;
+  /** How long the key waits for a touch before CTAP2_ERR_USER_ACTION_TIMEOUT (default 30000, as real keys). */
+  userPresenceTimeoutMs?: number | undefined;
   maxCredBlobLength?: number | undefined;
   maxSerializedLargeBlobArray?: number | undefined;
   /** Clock (ms since epoch), for tests. */
@@ -91,6 +93,7 @@ export interface ResolvedOptions {
   attestation: 'batch' | 'self';
   resetWindowMs: number;
   firmwareVersion: number;
+  userPresenceTimeoutMs: number;
   maxCredBlobLength: number;
   maxSerializedLargeBlobArray: number;
   maxCredentialCountInList: number;
@@ -138,6 +141,7 @@ export function resolveOptions(o: VirtualAuthenticatorOptions): ResolvedOptions 
     attestation: o.attestation ?? 'batch',
     resetWindowMs: o.resetWindowMs ?? 10_000,
     firmwareVersion: o.firmwareVersion ?? 0x010000,
+    userPresenceTimeoutMs: o.userPresenceTimeoutMs ?? 30_000,
     maxCredBlobLength: o.maxCredBlobLength ?? 32,
     maxSerializedLargeBlobArray: o.maxSerializedLargeBlobArray ?? 4096,
     maxCredentialCountInList: 16,
@@ -370,14 +374,30 @@ export class CommandContext {
     if (mode === 'auto') return;
     if (mode === 'deny') throw new CtapError(0x27);
     this.keepalive(KEEPALIVE_STATUS.UPNEEDED);
+    // The wait ends with the touch, the host's CANCEL, or USER_ACTION_TIMEOUT; the callback's signal fires on either of the last two.
+    const waiting = new AbortController();
+    const onHostAbort = (): void => waiting.abort(this.signal.reason);
+    this.signal.addEventListener('abort', onHostAbort, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let delay: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        waiting.abort();
+        reject(new CtapError(0x2f)); // USER_ACTION_TIMEOUT
+      }, this.options.userPresenceTimeoutMs);
+    });
+    timeout.catch(() => undefined);
     try {
       if (typeof mode === 'function') {
-        const approved = await raceAbort(mode({ rpId, command: this.command, signal: this.signal }), this.signal);
+        const approved = await raceAbort(Promise.race([mode({ rpId, command: this.command, signal: waiting.signal }), timeout]), this.signal);
         if (!approved) throw new CtapError(0x27);
       } else {
-        await raceAbort(new Promise<void>((resolve) => setTimeout(resolve, mode.delayMs)), this.signal);
+        await raceAbort(Promise.race([new Promise<void>((resolve) => (delay = setTimeout(resolve, mode.delayMs))), timeout]), this.signal);
       }
     } finally {
+      clearTimeout(timer);
+      clearTimeout(delay);
+      this.signal.removeEventListener('abort', onHostAbort);
       this.keepalive(KEEPALIVE_STATUS.PROCESSING);
     }
   }

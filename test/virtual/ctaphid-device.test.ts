@@ -173,3 +173,19 @@ test('replug: ports on the old device fail with DEVICE_REMOVED; a new port works
   assert.equal((await fresh.transact(CTAPHID.PING, Uint8Array.of(1))).cmd, CTAPHID.PING);
   await key.close();
 });
+
+test('no touch in time: USER_ACTION_TIMEOUT, and the presence callback is told to stop', async () => {
+  let stopped = false;
+  const key = await VirtualAuthenticator.create({
+    userPresenceTimeoutMs: 250,
+    presence: ({ signal }) =>
+      new Promise<boolean>(() => {
+        signal.addEventListener('abort', () => (stopped = true));
+      }),
+  });
+  const host = await TestCtapHidHost.open(key.port());
+  const reply = await host.cborRaw(Uint8Array.of(CTAP2_CMD.selection));
+  assert.deepEqual(reply, Uint8Array.of(0x2f));
+  assert.equal(stopped, true);
+  await key.close();
+});
