@@ -31,6 +31,8 @@ export interface DllCeremonySettings {
   rpId: string;
   /** The clientDataJSON the client built (Windows hashes it itself). */
   clientDataJSON: Uint8Array;
+  /** RP IDs approved for enterprise attestation (WebAuthnClientOptions.enterpriseAttestationRpIds). */
+  enterpriseAttestationRpIds?: readonly string[] | undefined;
 }
 
 function invalid(what: string): WebAuthnError {
@@ -48,6 +50,7 @@ export function creationOptionsForDll(p: CreationParams, s: DllCeremonySettings)
     excludeCredentials: p.excludeCredentials,
     authenticatorSelection: { residentKey: p.residentKey, userVerification: p.userVerification },
     attestation: p.attestation,
+    enterpriseAttestationApproved: p.attestation === 'enterprise' && (s.enterpriseAttestationRpIds ?? []).includes(s.rpId),
     hints: p.hints,
     extensions: {
       credProps: x.credProps,

@@ -27,6 +27,8 @@ export interface WebAuthnDllCallOptions extends CallOptions {
 
 /** WebAuthn's suggested ceiling for a ceremony with user interaction (§5.4.1 timeout). */
 export const DEFAULT_CEREMONY_TIMEOUT_MS = 300_000;
+/** How often a cancel is repeated while the cancelled call has not returned. */
+const CANCEL_REPEAT_MS = 250;
 /** What off-Windows stand-in libraries get as a window handle (non-zero, never dereferenced). */
 export const FAKE_WINDOW_HANDLE = 0xc7a9n;
 
@@ -97,10 +99,15 @@ async function run<T>(
       const guid = base + BigInt(enc.cancellationId);
       const canCancel = lib.getCancellationId(guid) === 0;
       let cancelledBy: 'abort' | 'timeout' | undefined;
+      let recancel: ReturnType<typeof setInterval> | undefined;
       const cancel = (why: 'abort' | 'timeout'): void => {
         if (cancelledBy) return;
         cancelledBy = why;
-        if (canCancel) lib.cancelCurrentOperation(guid);
+        if (!canCancel) return;
+        lib.cancelCurrentOperation(guid);
+        // The worker thread may not have entered the DLL yet when the abort lands; a cancel
+        // for an id Windows has not seen yet may be lost, so repeat it until the call returns.
+        recancel = setInterval(() => lib.cancelCurrentOperation(guid), CANCEL_REPEAT_MS);
       };
       const onAbort = (): void => cancel('abort');
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -111,6 +118,7 @@ async function run<T>(
         hr = await invoke(base);
       } finally {
         clearTimeout(timer);
+        clearInterval(recancel);
         signal?.removeEventListener('abort', onAbort);
       }
       const result = mem.ptr(base + BigInt(enc.resultSlot));

@@ -247,7 +247,8 @@ export function encodeMakeCredential(
   if (o.attestation === 'direct' || o.attestation === 'enterprise') conveyance = WEBAUTHN_ATTESTATION_CONVEYANCE_PREFERENCE.DIRECT;
   w.u32('dwAttestationConveyancePreference', conveyance);
   if (o.attestation === 'enterprise') {
-    if (has('enterpriseAttestation')) w.u32('dwEnterpriseAttestation', WEBAUTHN_ENTERPRISE_ATTESTATION.VENDOR_FACILITATED);
+    const ep = o.enterpriseAttestationApproved === true ? WEBAUTHN_ENTERPRISE_ATTESTATION.PLATFORM_MANAGED : WEBAUTHN_ENTERPRISE_ATTESTATION.VENDOR_FACILITATED;
+    if (has('enterpriseAttestation')) w.u32('dwEnterpriseAttestation', ep);
     else ignored.push('attestation:enterprise');
   }
 

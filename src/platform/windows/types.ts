@@ -73,6 +73,12 @@ export interface DllCreationOptions {
       }
     | undefined;
   attestation?: AttestationConveyance | undefined;
+  /**
+   * With attestation "enterprise": the client approved this RP ID for enterprise
+   * attestation (its platform-managed list) → WEBAUTHN_ENTERPRISE_ATTESTATION_PLATFORM_MANAGED;
+   * otherwise only the key's own vendor list can allow it (VENDOR_FACILITATED), as Chromium does.
+   */
+  enterpriseAttestationApproved?: boolean | undefined;
   hints?: readonly string[] | undefined;
   extensions?: DllCreationExtensions | undefined;
 }
