@@ -58,6 +58,15 @@ export class CeremonyContext {
     this.#touchShown = false;
   }
 
+  /**
+   * A command that waits for a touch is about to go out: show the notice now
+   * (fast keys and the virtual key never send KEEPALIVE UPNEEDED).
+   */
+  expectTouch(): void {
+    this.#touchShown = false;
+    this.touchRequired();
+  }
+
   dispose(): void {
     clearTimeout(this.#timer);
     if (!this.signal.aborted) this.#controller.abort(new Error('ceremony finished'));

@@ -87,7 +87,7 @@ async function runCreateCtap2(
     const sent = new Set(ctapExtensions?.keys() ?? []);
 
     const enterprise = p.attestation === 'enterprise' && info.options.ep !== undefined && s.enterpriseAttestationRpIds.includes(s.rpId) ? 2 : undefined;
-    ctx.resetTouch();
+    ctx.expectTouch();
     let res: MakeCredentialResponse;
     try {
       res = await makeCredential(
@@ -156,12 +156,12 @@ async function runCreateU2f(handle: AuthenticatorHandle, p: CreationParams, s: C
   for (const d of p.excludeCredentials) {
     if (d.id.length === 0 || d.id.length > 255) continue;
     if (await u2f.isKeyHandleValid(appParam, d.id, ctx.call())) {
-      ctx.resetTouch();
+      ctx.expectTouch();
       await u2f.register(new Uint8Array(32), sha256(utf8Encode('.dummy')), ctx.call()); // the touch browsers wait for
       throw excluded();
     }
   }
-  ctx.resetTouch();
+  ctx.expectTouch();
   const res = await u2f.makeCredential(s.clientDataHash, s.rpId, ctx.call());
   const acd = res.authData.attestedCredentialData!;
   const conveyed = conveyAttestation(p.attestation, { fmt: res.fmt, attStmt: res.attStmt, authData: res.authData.bytes });

@@ -23,14 +23,39 @@ export function toCtapDescriptor(d: Descriptor): CtapDescriptor {
   return d.transports.length ? { type: 'public-key', id: d.id, transports: d.transports } : { type: 'public-key', id: d.id };
 }
 
-/** Drop ids the key cannot have issued; split the rest into batches the key accepts. */
+/** Room left in a request for the credential list (the rest: hash, rpId, extensions, PIN/UV auth). */
+const REQUEST_OVERHEAD = 400;
+
+/** Encoded size of one descriptor: the id, its head, and the {"id","type":"public-key"[,"transports"]} map. */
+function descriptorSize(d: CtapDescriptor): number {
+  return d.id.length + 3 + 25 + (d.transports ? 4 + d.transports.reduce((n, t) => n + t.length + 1, 0) : 0);
+}
+
+/**
+ * Drop ids the key cannot have issued; split the rest into batches the key
+ * accepts: at most maxCredentialCountInList entries, and small enough for its
+ * maxMsgSize.
+ */
 export function batchCredentialList(list: readonly Descriptor[], info: AuthenticatorInfo | undefined): CtapDescriptor[][] {
   const maxLen = info?.maxCredentialIdLength;
   const kept = list.filter((d) => d.id.length > 0 && (maxLen === undefined || d.id.length <= maxLen)).map(toCtapDescriptor);
   // CTAP 2.0 keys have no maxCredentialCountInList; one credential per request is what browsers send them.
-  const size = Math.max(1, info?.maxCredentialCountInList ?? 1);
+  const count = Math.max(1, info?.maxCredentialCountInList ?? 1);
+  const budget = Math.max(1, (info?.maxMsgSize ?? 1024) - REQUEST_OVERHEAD);
   const out: CtapDescriptor[][] = [];
-  for (let i = 0; i < kept.length; i += size) out.push(kept.slice(i, i + size));
+  let batch: CtapDescriptor[] = [];
+  let bytes = 0;
+  for (const d of kept) {
+    const size = descriptorSize(d);
+    if (batch.length > 0 && (batch.length >= count || bytes + size > budget)) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(d);
+    bytes += size;
+  }
+  if (batch.length) out.push(batch);
   return out;
 }
 
@@ -89,7 +114,7 @@ export async function findCredential(
  * PIN_INVALID), as browsers do before reporting "nothing matched".
  */
 export async function waitForTouch(session: Ctap2Session, info: AuthenticatorInfo, ctx: CeremonyContext): Promise<void> {
-  ctx.resetTouch();
+  ctx.expectTouch();
   if (isCtap21(info)) {
     await selection(session, ctx.call());
     return;

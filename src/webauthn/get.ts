@@ -95,7 +95,7 @@ async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: Re
     const sent = new Set(ctapExtensions?.keys() ?? []);
 
     const ask1 = async (id: string): Promise<GetAssertionResponse> => {
-      ctx.resetTouch();
+      ctx.expectTouch();
       const tokenOk = uv.token && (id === s.rpId || uv.token.rpId === undefined);
       return getAssertion(
         session,
@@ -208,7 +208,7 @@ async function largeBlobIo(
 async function runGetU2f(handle: AuthenticatorHandle, p: RequestParams, s: GetSettings, ctx: CeremonyContext): Promise<AuthenticationCredential> {
   const u2f = new Ctap1Session(handle.transport);
   const dummyTouch = async (): Promise<void> => {
-    ctx.resetTouch();
+    ctx.expectTouch();
     await u2f.register(new Uint8Array(32), sha256(utf8Encode('.dummy')), ctx.call());
   };
   if (p.userVerification === 'required') throw new WebAuthnError('NotAllowedError', 'User verification is required, but this U2F key cannot verify its user.');
@@ -219,7 +219,7 @@ async function runGetU2f(handle: AuthenticatorHandle, p: RequestParams, s: GetSe
   const ids = p.allowCredentials.map((d) => d.id);
   const attempt = async (appId: string): Promise<GetAssertionResponse | undefined> => {
     try {
-      ctx.resetTouch();
+      ctx.expectTouch();
       return await u2f.getAssertion(s.clientDataHash, appId, ids, ctx.call());
     } catch (e) {
       if (e instanceof Ctap1Error && e.statusWord === SW.SW_WRONG_DATA) return undefined;

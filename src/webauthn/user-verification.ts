@@ -98,7 +98,7 @@ export async function obtainUserVerification(session: Ctap2Session, info: Authen
     if (!caps.tokenSupported) return { uvOption: true, token: undefined, uvExpected: true };
     for (;;) {
       try {
-        ctx.resetTouch();
+        ctx.expectTouch();
         const token = await pin.getPinUvAuthTokenUsingUvWithPermissions({ permissions: [...new Set(permissions)], rpId: req.rpId }, ctx.call());
         return { uvOption: undefined, token, uvExpected: true };
       } catch (e) {
