@@ -129,8 +129,6 @@ function nextStep(e: unknown): string | undefined {
         return 'The key was not touched in time: run the command again and touch the key when it blinks.';
       case 'CTAP2_ERR_NO_CREDENTIALS':
         return 'The key holds no credential for this request.';
-      case 'CTAP1_ERR_INVALID_COMMAND':
-        return 'This key does not support that command.';
       default:
         return undefined;
     }

@@ -25,7 +25,7 @@ async function manager(ctx: Context): Promise<CredentialManagement> {
   return CredentialManagement.open(d.session, token, ctx.callOptions());
 }
 
-async function enumerate(ctx: Context, cm: CredentialManagement): Promise<Listed[]> {
+export async function enumerate(ctx: Context, cm: CredentialManagement): Promise<Listed[]> {
   const opts = ctx.callOptions();
   const rps = await cm.enumerateRps(opts);
   const out: Listed[] = [];
@@ -33,8 +33,8 @@ async function enumerate(ctx: Context, cm: CredentialManagement): Promise<Listed
   return out;
 }
 
-function credentialIdArg(ctx: Context): Uint8Array {
-  const id = operand(ctx, 1, 'credential ID (base64url, as `ctap creds list` prints it)');
+export function credentialIdArg(ctx: Context, index = 1): Uint8Array {
+  const id = operand(ctx, index, 'credential ID (base64url, as `ctap creds list` prints it)');
   try {
     return base64urlDecode(id, 'credential ID');
   } catch {
@@ -42,13 +42,13 @@ function credentialIdArg(ctx: Context): Uint8Array {
   }
 }
 
-function find(listed: Listed[], id: Uint8Array): { rp: RpInfo; cred: CredentialInfo } | undefined {
+export function find(listed: Listed[], id: Uint8Array): { rp: RpInfo; cred: CredentialInfo } | undefined {
   const want = toHex(id);
   for (const l of listed) for (const c of l.credentials) if (toHex(c.credentialID.id) === want) return { rp: l.rp, cred: c };
   return undefined;
 }
 
-function notFound(): CtapError {
+export function notFound(): CtapError {
   return new CtapError(CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS, { message: 'no discoverable credential with that ID is on the key (see `ctap creds list`)' });
 }
 
