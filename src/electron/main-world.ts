@@ -1,6 +1,6 @@
 /**
  * The function the preload runs in the page's world through Electron's
- * `contextBridge.executeInMainWorld` (Electron ≥ 33), so that the page gets
+ * `contextBridge.executeInMainWorld` (Electron ≥ 35), so that the page gets
  * real errors carrying their WebAuthn `name` (Electron's contextBridge copies
  * an Error as `new Error(message)` — name and custom properties are lost — so
  * the preload hands over envelopes and the errors are built here, in the

@@ -36,7 +36,7 @@ export interface IpcRendererLike {
   invoke(channel: string, ...args: any[]): Promise<any>;
 }
 
-/** The parts of Electron's contextBridge we use (`executeInMainWorld` is Electron ≥ 33). */
+/** The parts of Electron's contextBridge we use (`executeInMainWorld` is Electron ≥ 35). */
 export interface ContextBridgeLike {
   exposeInMainWorld(apiKey: string, api: any): void;
   executeInMainWorld?(executionScript: { func: (...args: any[]) => any; args?: any[] }): any;
@@ -179,7 +179,7 @@ export function createRendererApi(ipcRenderer: IpcRendererLike, opts: RendererOp
 
 /**
  * Expose the bridge to the page as `window[name]` (default `window.ctap`).
- * On Electron ≥ 33 the page-side wrapper is installed with
+ * On Electron ≥ 35 the page-side wrapper is installed with
  * `contextBridge.executeInMainWorld`, so rejections are DOMExceptions with
  * the WebAuthn name. On older Electron, `exposeInMainWorld` is used and,
  * because its bridge copies an error as `Error(message)`, the name is put in

@@ -283,7 +283,7 @@ test('the disposer removes the handlers and aborts what is pending; the page the
   registerMainHandlers({ ipcMain: electron.ipcMain, createClient: stub.factory });
 });
 
-test('Electron < 33 (no executeInMainWorld): the name survives at the front of the message', async () => {
+test('Electron < 35 (no executeInMainWorld): the name survives at the front of the message', async () => {
   const { open } = setup({}, async () => {
     throw webAuthnError('NotAllowedError', 'timed out');
   });
