@@ -245,7 +245,7 @@ export class CtapHidDevice {
       const cid = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
       if (cid !== 0 && cid !== BROADCAST_CID && !this.#channels.has(cid)) {
         // Keep the table bounded like a real key: forget the oldest channel.
-        if (this.#channels.size >= 64) {
+        if (this.#channels.size >= 256) {
           const oldest = this.#channels.values().next().value;
           if (oldest !== undefined && oldest !== this.#processing?.cid) this.#channels.delete(oldest);
         }
