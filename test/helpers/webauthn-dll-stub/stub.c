@@ -256,9 +256,13 @@ static HRESULT configured_error(void) {
   const char *h = getenv("WEBAUTHN_STUB_HRESULT");
   return h && *h ? (HRESULT)strtoul(h, NULL, 16) : S_OK;
 }
-static HRESULT reject(buf_t *b, const char *why) {
-  putf(b, ",\"rejected\":\"%s\"}", why); emit(b); return E_INVALIDARG;
+/* Refuses the call: records why (closing `open` nested JSON objects) and returns E_INVALIDARG. */
+static HRESULT reject_at(buf_t *b, int open, const char *why) {
+  for (int i = 1; i < open; i++) put(b, "}", 1); /* "rejected" goes at the top level of the call record */
+  putf(b, ",\"rejected\":\"%s\"}", why);
+  emit(b); return E_INVALIDARG;
 }
+static HRESULT reject(buf_t *b, const char *why) { return reject_at(b, 1, why); }
 static WEBAUTHN_HMAC_SECRET_SALT *canned_hmac(int want_second) {
   bytes_t f = canned("hmacFirst"), s = canned("hmacSecond");
   if (!f.p) { f.n = 32; f.p = malloc(32); memset(f.p, 0xa1, 32); }
@@ -340,7 +344,7 @@ EXPORT HRESULT WebAuthNAuthenticatorMakeCredential(HWND hWnd, const WEBAUTHN_RP_
   else {
     DWORD v = o->dwVersion;
     putf(&b, ",\"options\":{\"version\":%u", v);
-    if (v < 1 || v > by_api(MC_BY_API)) return reject(&b, "MAKE_CREDENTIAL_OPTIONS dwVersion not supported by this API version");
+    if (v < 1 || v > by_api(MC_BY_API)) return reject_at(&b, 2, "MAKE_CREDENTIAL_OPTIONS dwVersion not supported by this API version");
     putf(&b, ",\"timeout\":%u,\"attachment\":%u,\"requireResidentKey\":%d,\"uv\":%u,\"attestation\":%u,\"flags\":%u",
          o->dwTimeoutMilliseconds, o->dwAuthenticatorAttachment, o->bRequireResidentKey, o->dwUserVerificationRequirement,
          o->dwAttestationConveyancePreference, o->dwFlags);
@@ -432,7 +436,7 @@ EXPORT HRESULT WebAuthNAuthenticatorGetAssertion(HWND hWnd, PCWSTR rpId, const W
   else {
     DWORD v = o->dwVersion;
     putf(&b, ",\"options\":{\"version\":%u", v);
-    if (v < 1 || v > by_api(GA_BY_API)) return reject(&b, "GET_ASSERTION_OPTIONS dwVersion not supported by this API version");
+    if (v < 1 || v > by_api(GA_BY_API)) return reject_at(&b, 2, "GET_ASSERTION_OPTIONS dwVersion not supported by this API version");
     putf(&b, ",\"timeout\":%u,\"attachment\":%u,\"uv\":%u,\"flags\":%u", o->dwTimeoutMilliseconds, o->dwAuthenticatorAttachment, o->dwUserVerificationRequirement, o->dwFlags);
     put(&b, ",\"credentialList\":", 18); put_creds(&b, &o->CredentialList);
     put(&b, ",\"extensions\":", 14); put_extensions(&b, &o->Extensions);

@@ -23,6 +23,7 @@ import {
 import { createViaWebAuthnDll, getViaWebAuthnDll, webAuthnDllApiVersion, isUserVerifyingPlatformAuthenticatorAvailable } from '../../../src/platform/windows/client.js';
 import { structVersionsFor } from '../../../src/platform/windows/api-versions.js';
 import { WebAuthnDllError } from '../../../src/platform/windows/errors.js';
+import { openWebAuthnDll } from '../../../src/platform/windows/koffi.js';
 import { WebAuthnError } from '../../../src/webauthn/errors.js';
 import type { DllCreationOptions, DllRequestOptions } from '../../../src/platform/windows/types.js';
 
@@ -296,9 +297,22 @@ describe('webauthn.dll binding against the stand-in library', { skip }, () => {
     handle.writeBigUInt64LE(0x1234_5678n);
     await createViaWebAuthnDll(creation(), { windowHandle: handle });
     await getViaWebAuthnDll(request());
+    await createViaWebAuthnDll(creation(), { windowHandle: 0n });
     const calls = readRecord(stub);
-    assert.equal(only(calls, 'MakeCredential')['hwnd'], '0x12345678');
+    const mcs = calls.filter((c) => c.call === 'MakeCredential');
+    assert.equal(mcs[0]!['hwnd'], '0x12345678');
+    assert.equal(mcs[1]!['hwnd'], '0xc7a9', 'a NULL handle from the caller is never passed on');
     assert.equal(only(calls, 'GetAssertion')['hwnd'], '0xc7a9');
+  });
+
+  test('the stand-in enforces what Windows enforces: a dwVersion newer than its API is refused', async () => {
+    // A library object that claims API 9 while the stub plays API 3: the options go out as v9 and are refused.
+    stubEnv(stub, { WEBAUTHN_STUB_API_VERSION: '3' });
+    clearRecord(stub);
+    const real = await openWebAuthnDll(stub.library);
+    const lying = { ...real, getApiVersionNumber: () => 9 };
+    await assert.rejects(createViaWebAuthnDll(creation(), { library: lying }), (e: unknown) => e instanceof WebAuthnDllError && e.hresult === 0x80070057);
+    assert.match(String(only(readRecord(stub), 'MakeCredential')['rejected']), /dwVersion/);
   });
 
   test('UV, resident key and attestation mapping', async () => {
