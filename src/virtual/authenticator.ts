@@ -53,7 +53,11 @@ export class VirtualAuthenticator implements CtapHidApplication {
       if (core.options.features.clientPin) this.commands.set(CTAP2_CMD.clientPin, clientPin);
       this.commands.set(CTAP2_CMD.reset, reset);
       if (core.options.features.selection) this.commands.set(CTAP2_CMD.selection, selection);
-      if (core.options.features.credMgmt) this.commands.set(CTAP2_CMD.credentialManagement, credentialManagement);
+      if (core.options.features.credMgmt) {
+        this.commands.set(CTAP2_CMD.credentialManagement, credentialManagement);
+        // Real 2.1 keys also answer the FIDO_2_1_PRE command byte, which libfido2 1.12 still sends.
+        this.commands.set(CTAP2_CMD.credentialManagementPreview, credentialManagement);
+      }
       if (core.options.features.largeBlobs) this.commands.set(CTAP2_CMD.largeBlobs, largeBlobs);
       if (core.options.features.config) this.commands.set(CTAP2_CMD.config, authenticatorConfig);
     }

@@ -52,6 +52,8 @@ test('credentialManagement: metadata, enumerate RPs and credentials, update user
   const meta = CborMapReader.from((await host.cbor(CTAP2_CMD.credentialManagement, cm(t.token!, t.proto, 1))).value, 'meta');
   assert.equal(meta.uint(1), 3);
   assert.equal(meta.uint(2), 7);
+  // The FIDO_2_1_PRE command byte (libfido2 1.12 sends it) reaches the same handler.
+  assert.equal((await host.cbor(CTAP2_CMD.credentialManagementPreview, cm(t.token!, t.proto, 1))).status, 0);
   const rp1 = CborMapReader.from((await host.cbor(CTAP2_CMD.credentialManagement, cm(t.token!, t.proto, 2))).value, 'rp');
   assert.equal(rp1.uint(5), 2);
   const rps = [rp1.reader(3).text('id')];
