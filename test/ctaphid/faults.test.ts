@@ -1,0 +1,363 @@
+/**
+ * Every injected fault of the virtual key (src/virtual/faults.ts) driven
+ * through the real client stack — CtapHidChannel (+ Ctap2Session /
+ * Ctap1Session) over the in-process port — ends in the documented error or
+ * recovery, never a hang: each test has a hard timeout and every call a
+ * short deadline. Each test also checks the fault really fired (the plan's
+ * records), so none can pass by the fault being skipped.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sha256 } from '../../src/crypto/hashes.js';
+import { p256Verify, randomBytes } from '../../src/crypto/primitives.js';
+import { CborError, type CborValue } from '../../src/cbor/index.js';
+import { CtapHidChannel } from '../../src/ctaphid/channel.js';
+import { CtapHidError } from '../../src/ctaphid/errors.js';
+import { Ctap2Session } from '../../src/ctap2/session.js';
+import { CTAP2_CMD } from '../../src/ctap2/commands.js';
+import { decodeGetAssertionResponse } from '../../src/ctap2/get-assertion.js';
+import { decodeMakeCredentialResponse } from '../../src/ctap2/make-credential.js';
+import { coseToP256Point } from '../../src/ctap2/cose-key.js';
+import { Ctap1Session, pointFromU2fPublicKey, u2fAuthenticateSignedData } from '../../src/ctap1/index.js';
+import { HidError } from '../../src/hid/errors.js';
+import { concatBytes, utf8Encode } from '../../src/util/bytes.js';
+import { TimeoutError } from '../../src/util/errors.js';
+import { VirtualAuthenticator } from '../../src/virtual/index.js';
+import { FaultPlan, type FaultKind } from '../../src/virtual/faults.js';
+
+/** A hang fails the test instead of stalling the suite. */
+const T = { timeout: 15_000 };
+/** Deadline of a call that is expected to time out. */
+const SHORT = { timeoutMs: 300 };
+/** Deadline of a call that is expected to succeed. */
+const LONG = { timeoutMs: 5_000 };
+
+interface Rig {
+  plan: FaultPlan;
+  key: VirtualAuthenticator;
+  channel: CtapHidChannel;
+  session: Ctap2Session;
+  close(): Promise<void>;
+}
+
+async function rig(opts: { u2fOnly?: boolean } = {}): Promise<Rig> {
+  const plan = new FaultPlan();
+  const key = await VirtualAuthenticator.create({ faults: plan, ...opts });
+  const channel = await CtapHidChannel.open(key.port(), { cancelGraceMs: 50 });
+  return {
+    plan,
+    key,
+    channel,
+    session: new Ctap2Session(channel),
+    close: async () => {
+      await channel.close();
+      await key.close();
+    },
+  };
+}
+
+function fired(plan: FaultPlan, kind: FaultKind, applied = true): string {
+  const r = plan.records.filter((x) => x.kind === kind && x.applied === applied);
+  assert.equal(r.length, 1, `${kind} fired once (${JSON.stringify(plan.records)})`);
+  return r[0]!.note;
+}
+
+/** The answer was more than one packet (what makes duplicate/reorder/bad-seq detectable). */
+function multiPacket(note: string): void {
+  const m = / of (\d+)/.exec(note);
+  assert.ok(m && Number(m[1]) >= 2, `a multi-packet answer: ${note}`);
+}
+
+const isProtocol = (e: unknown): boolean => e instanceof CtapHidError && e.code === 'PROTOCOL';
+const isRemoved = (e: unknown): boolean => e instanceof HidError && e.code === 'DEVICE_REMOVED';
+
+async function worksAgain(r: Rig): Promise<void> {
+  const info = await r.session.getInfo({ refresh: true, ...LONG });
+  assert.ok(info.versions.includes('FIDO_2_1'));
+  const data = randomBytes(100);
+  assert.deepEqual(await r.channel.ping(data, LONG), data);
+}
+
+test('drop (last packet of a multi-packet answer): TimeoutError at the deadline, then the channel resyncs and works', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('drop');
+    await assert.rejects(r.session.getInfo(SHORT), TimeoutError);
+    multiPacket(fired(r.plan, 'drop'));
+    await worksAgain(r);
+  } finally {
+    await r.close();
+  }
+});
+
+test('drop of a one-packet answer (PING): TimeoutError, then the next call works', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('drop', { cmd: 'ping' });
+    await assert.rejects(r.channel.ping(Uint8Array.of(1, 2, 3), SHORT), TimeoutError);
+    assert.match(fired(r.plan, 'drop'), /packet 0 of 1/);
+    await worksAgain(r);
+  } finally {
+    await r.close();
+  }
+});
+
+test('drop of the INIT answer: CtapHidChannel.open times out; opening again works', T, async () => {
+  const plan = new FaultPlan();
+  plan.next('drop', { cmd: 'init' });
+  const key = await VirtualAuthenticator.create({ faults: plan });
+  const port = key.port();
+  try {
+    await assert.rejects(CtapHidChannel.open(port, SHORT), TimeoutError);
+    fired(plan, 'drop');
+    const channel = await CtapHidChannel.open(port, LONG);
+    assert.ok((await new Ctap2Session(channel).getInfo(LONG)).versions.length > 0);
+    await channel.close();
+  } finally {
+    await key.close();
+  }
+});
+
+test('duplicate packet in a multi-packet answer: CtapHidError PROTOCOL, then recovery', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('duplicate');
+    await assert.rejects(r.session.getInfo(LONG), isProtocol);
+    multiPacket(fired(r.plan, 'duplicate'));
+    await worksAgain(r);
+  } finally {
+    await r.close();
+  }
+});
+
+test('duplicate of a one-packet answer: the call succeeds and the stale copy never answers the next request', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('duplicate', { cmd: 'ping' });
+    assert.deepEqual(await r.channel.ping(Uint8Array.of(7), LONG), Uint8Array.of(7));
+    fired(r.plan, 'duplicate');
+    // A different PING: were the duplicate taken as its answer, the echo would differ (PROTOCOL).
+    assert.deepEqual(await r.channel.ping(Uint8Array.of(8, 9), LONG), Uint8Array.of(8, 9));
+  } finally {
+    await r.close();
+  }
+});
+
+test('reorder (two packets swapped): CtapHidError PROTOCOL, then recovery; a one-packet answer is left alone', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('reorder');
+    await assert.rejects(r.session.getInfo(LONG), isProtocol);
+    multiPacket(fired(r.plan, 'reorder'));
+    await worksAgain(r);
+    r.plan.next('reorder', { cmd: 'ping' });
+    assert.deepEqual(await r.channel.ping(Uint8Array.of(1), LONG), Uint8Array.of(1));
+    fired(r.plan, 'reorder', false);
+  } finally {
+    await r.close();
+  }
+});
+
+test('foreign CID: the answer on another channel is ignored → TimeoutError; with mode=extra the real answer still comes → success', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('foreign-cid');
+    await assert.rejects(r.session.getInfo(SHORT), TimeoutError);
+    fired(r.plan, 'foreign-cid');
+    await worksAgain(r);
+    r.plan.next('foreign-cid', { mode: 'extra' });
+    const info = await r.session.getInfo({ refresh: true, ...LONG });
+    assert.ok(info.versions.includes('FIDO_2_0'));
+    assert.equal(r.plan.records.filter((x) => x.kind === 'foreign-cid').length, 2);
+  } finally {
+    await r.close();
+  }
+});
+
+test('bad SEQ in a continuation packet: CtapHidError PROTOCOL, then recovery', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('bad-seq');
+    await assert.rejects(r.session.getInfo(LONG), isProtocol);
+    assert.match(fired(r.plan, 'bad-seq'), /carries SEQ/);
+    await worksAgain(r);
+  } finally {
+    await r.close();
+  }
+});
+
+test('stall (no answer, no KEEPALIVE): TimeoutError at the deadline, the CANCEL/INIT frees the key, the next call works', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('stall');
+    const statuses: unknown[] = [];
+    await assert.rejects(r.session.getInfo({ ...SHORT, onKeepalive: (s) => statuses.push(s) }), TimeoutError);
+    assert.deepEqual(statuses, [], 'a stalled key sends no KEEPALIVE');
+    fired(r.plan, 'stall');
+    await worksAgain(r);
+    // A late answer within the deadline is just slow.
+    r.plan.next('stall', { ms: 50 });
+    assert.ok((await r.session.getInfo({ refresh: true, ...LONG })).versions.length > 0);
+    assert.equal(r.plan.records.filter((x) => x.kind === 'stall').length, 2);
+  } finally {
+    await r.close();
+  }
+});
+
+test('CTAPHID_ERROR mid-message: CtapHidError with the spec name; the channel stays usable', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('error-mid-message');
+    await assert.rejects(r.session.getInfo(LONG), (e: unknown) => e instanceof CtapHidError && e.code === 'CTAPHID_ERROR' && e.specName === 'ERR_OTHER');
+    assert.match(fired(r.plan, 'error-mid-message'), /after the first packet/);
+    await worksAgain(r);
+    r.plan.add('error:code=0x06,cmd=ping');
+    // CHANNEL_BUSY is retried by the client until the deadline: a one-off ERR_CHANNEL_BUSY ends in success.
+    assert.deepEqual(await r.channel.ping(Uint8Array.of(3), LONG), Uint8Array.of(3));
+    r.plan.add('error:code=0x04,cmd=ping');
+    await assert.rejects(r.channel.ping(Uint8Array.of(4), LONG), (e: unknown) => e instanceof CtapHidError && e.specName === 'ERR_INVALID_SEQ');
+    assert.deepEqual(await r.channel.ping(Uint8Array.of(5), LONG), Uint8Array.of(5));
+  } finally {
+    await r.close();
+  }
+});
+
+test('garbage CBOR: CborError from Ctap2Session, then recovery', T, async () => {
+  const r = await rig();
+  try {
+    r.plan.next('garbage-cbor');
+    await assert.rejects(r.session.getInfo(LONG), CborError);
+    fired(r.plan, 'garbage-cbor');
+    await worksAgain(r);
+  } finally {
+    await r.close();
+  }
+});
+
+test('wrong rpIdHash / no UP flag: the transport and the CTAP2 decoders accept the reply; the content is what the WebAuthn layer must reject', T, async () => {
+  // NOTE for the webauthn validation tests: these responses must make WebAuthnClient.create/get fail
+  // (rpIdHash mismatch; UP flag clear). Here we prove they pass the layers below unchanged in form.
+  const r = await rig();
+  try {
+    const rpId = 'faults.example.com';
+    const rpIdHash = sha256(utf8Encode(rpId));
+    const mcParams = (cdh: Uint8Array): Map<number, CborValue> =>
+      new Map<number, CborValue>([
+        [1, cdh],
+        [2, { id: rpId }],
+        [3, { id: utf8Encode('u1'), name: 'u1' }],
+        [4, [{ alg: -7, type: 'public-key' }]],
+      ]);
+    await r.session.getInfo(LONG);
+    r.plan.next('wrong-rpid-hash');
+    const badMc = decodeMakeCredentialResponse((await r.session.send(CTAP2_CMD.makeCredential, mcParams(randomBytes(32)), LONG)).value);
+    assert.notDeepEqual(badMc.authData.rpIdHash, rpIdHash);
+    fired(r.plan, 'wrong-rpid-hash');
+
+    const mc = decodeMakeCredentialResponse((await r.session.send(CTAP2_CMD.makeCredential, mcParams(randomBytes(32)), LONG)).value);
+    assert.deepEqual(mc.authData.rpIdHash, rpIdHash, 'control: no fault, the right hash');
+    const cred = mc.authData.attestedCredentialData!;
+    const point = coseToP256Point(cred.credentialPublicKey);
+    const ga = async (): Promise<{ authData: ReturnType<typeof decodeGetAssertionResponse>['authData']; verifies: boolean }> => {
+      const cdh = randomBytes(32);
+      const res = decodeGetAssertionResponse(
+        (await r.session.send(CTAP2_CMD.getAssertion, new Map<number, CborValue>([[1, rpId], [2, cdh], [3, [{ id: cred.credentialId, type: 'public-key' }]]]), LONG)).value,
+      );
+      return { authData: res.authData, verifies: p256Verify(point, concatBytes(res.authData.bytes, cdh), res.signature) };
+    };
+    const clean = await ga();
+    assert.ok(clean.verifies && clean.authData.up, 'control: a clean assertion verifies and has UP');
+
+    r.plan.next('wrong-rpid-hash');
+    const wrong = await ga();
+    assert.notDeepEqual(wrong.authData.rpIdHash, rpIdHash);
+    assert.equal(wrong.verifies, false, 'the injector cannot re-sign: the signature fails too');
+
+    r.plan.next('no-up');
+    const noUp = await ga();
+    assert.equal(noUp.authData.up, false);
+    assert.deepEqual(noUp.authData.rpIdHash, rpIdHash);
+    fired(r.plan, 'no-up');
+  } finally {
+    await r.close();
+  }
+});
+
+test('no-up on U2F: the presence byte of an enforce-AUTHENTICATE is cleared (Ctap1Session returns it as is)', T, async () => {
+  const r = await rig();
+  try {
+    const u2f = new Ctap1Session(r.channel);
+    const app = sha256(utf8Encode('u2f.example.com'));
+    const reg = await u2f.register(randomBytes(32), app, LONG);
+    r.plan.next('no-up');
+    const c = randomBytes(32);
+    const auth = await u2f.authenticate(c, app, reg.keyHandle, LONG);
+    assert.equal(auth.userPresence & 1, 0);
+    fired(r.plan, 'no-up');
+    // The key signed UP=1: with the byte cleared the signature no longer verifies.
+    assert.equal(p256Verify(pointFromU2fPublicKey(reg.publicKey), u2fAuthenticateSignedData(app, c, auth), auth.signature), false);
+  } finally {
+    await r.close();
+  }
+});
+
+test('stall on CTAPHID_MSG (U2F): TimeoutError, then U2F works again', T, async () => {
+  const r = await rig({ u2fOnly: true });
+  try {
+    const u2f = new Ctap1Session(r.channel);
+    r.plan.next('stall');
+    await assert.rejects(u2f.getVersion(SHORT), TimeoutError);
+    fired(r.plan, 'stall');
+    assert.equal(await u2f.getVersion(LONG), 'U2F_V2');
+  } finally {
+    await r.close();
+  }
+});
+
+test('disconnect mid-transaction: HidError DEVICE_REMOVED, queued calls rejected with it; replug() brings a working key', T, async () => {
+  for (const spec of ['disconnect', 'disconnect:after=1']) {
+    const r = await rig();
+    try {
+      r.plan.add(spec);
+      const first = r.session.getInfo(LONG);
+      const queued = r.channel.ping(Uint8Array.of(1), LONG);
+      await assert.rejects(first, isRemoved, spec);
+      await assert.rejects(queued, isRemoved, `${spec}: queued call`);
+      await assert.rejects(r.channel.ping(Uint8Array.of(2), LONG), isRemoved, `${spec}: later call`);
+      assert.match(fired(r.plan, 'disconnect'), spec === 'disconnect' ? /before any answer/ : /after 1 of \d+/);
+      r.key.replug();
+      const channel = await CtapHidChannel.open(r.key.port(), LONG);
+      assert.ok((await new Ctap2Session(channel).getInfo(LONG)).versions.length > 0);
+      await channel.close();
+    } finally {
+      await r.close();
+    }
+  }
+});
+
+test('by probability with a seed: each call either succeeds or times out, and the same seed gives the same run', T, async () => {
+  const run = async (): Promise<string[]> => {
+    const r = await rig();
+    try {
+      r.plan.add('drop:p=0.5,seed=42,cmd=ping');
+      const outcomes: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        try {
+          await r.channel.ping(Uint8Array.of(i), { timeoutMs: 150 });
+          outcomes.push('ok');
+        } catch (e) {
+          assert.ok(e instanceof TimeoutError, String(e));
+          outcomes.push('timeout');
+        }
+      }
+      assert.equal(outcomes.filter((o) => o === 'timeout').length, r.plan.records.length, 'every timeout is a recorded drop');
+      return outcomes;
+    } finally {
+      await r.close();
+    }
+  };
+  const a = await run();
+  const b = await run();
+  assert.deepEqual(a, b);
+  assert.ok(a.includes('ok') && a.includes('timeout'), `both outcomes occur: ${a.join(' ')}`);
+});
