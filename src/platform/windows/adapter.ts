@@ -188,3 +188,22 @@ export async function runGetViaWebAuthnDll(p: RequestParams, s: DllCeremonySetti
   const r = await getViaWebAuthnDll(requestOptionsForDll(p, s), { ...call, timeoutMs: call.timeoutMs ?? p.timeoutMs });
   return authenticationFromDll(r, p, s);
 }
+
+/**
+ * The webauthn.dll route as an object the WebAuthn client can hold (it cannot
+ * import platform/windows/ itself: imports go down). `windowHandle`: Electron's
+ * `win.getNativeWindowHandle()`; default the foreground window.
+ */
+export interface WebAuthnDllRoute {
+  readonly transport: 'webauthn-dll';
+  create(p: CreationParams, s: DllCeremonySettings, call?: WebAuthnDllCallOptions): Promise<RegistrationCredential>;
+  get(p: RequestParams, s: DllCeremonySettings, call?: WebAuthnDllCallOptions): Promise<AuthenticationCredential>;
+}
+
+export function webAuthnDllRoute(defaults: Pick<WebAuthnDllCallOptions, 'windowHandle' | 'env' | 'library'> = {}): WebAuthnDllRoute {
+  return {
+    transport: 'webauthn-dll',
+    create: (p, s, call = {}) => runCreateViaWebAuthnDll(p, s, { ...defaults, ...call }),
+    get: (p, s, call = {}) => runGetViaWebAuthnDll(p, s, { ...defaults, ...call }),
+  };
+}

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { loadVectors } from '../../helpers/vectors.js';
 import { buildStub, clearRecord, koffiSkipReason, readRecord, stubEnv, stubSkipReason, writeCanned, type BuiltStub } from '../../helpers/webauthn-dll-stub/build.js';
-import { runCreateViaWebAuthnDll, runGetViaWebAuthnDll } from '../../../src/platform/windows/adapter.js';
+import { runCreateViaWebAuthnDll, runGetViaWebAuthnDll, webAuthnDllRoute } from '../../../src/platform/windows/adapter.js';
 import { normalizeCreationOptions, normalizeRequestOptions } from '../../../src/webauthn/options.js';
 import { buildClientData } from '../../../src/webauthn/client-data.js';
 import { base64urlEncode } from '../../../src/webauthn/base64url.js';
@@ -90,6 +90,27 @@ describe('WebAuthn client adapter over the webauthn.dll binding', { skip }, () =
       requireUserVerification: false,
     });
     assert.equal(v.verified, true);
+  });
+
+  test('webAuthnDllRoute(): the route object the client holds passes the window handle and settings through', async () => {
+    stubEnv(stub, { WEBAUTHN_STUB_API_VERSION: '9' });
+    clearRecord(stub);
+    const handle = Buffer.alloc(8);
+    handle.writeBigUInt64LE(0xabcdn);
+    const route = webAuthnDllRoute({ windowHandle: handle });
+    const challenge = new Uint8Array(32).fill(1);
+    const p = normalizeCreationOptions({
+      rp: { id: 'example.org', name: 'Example' },
+      user: { id: new Uint8Array([1]), name: 'a', displayName: 'A' },
+      challenge,
+      pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      attestation: 'enterprise',
+    });
+    const cd = buildClientData('webauthn.create', challenge, origin);
+    await route.create(p, { rpId: 'example.org', clientDataJSON: cd.json, enterpriseAttestationRpIds: ['example.org'] });
+    const mc = readRecord(stub).find((c) => c.call === 'MakeCredential')!;
+    assert.equal(mc['hwnd'], '0xabcd');
+    assert.equal((mc['options'] as Record<string, unknown>)['enterpriseAttestation'], 2, 'approved RP: platform-managed');
   });
 
   test('a response for another RP is refused, as on the HID route', async () => {
