@@ -25,5 +25,38 @@ export { commandName as ctaphidCommandName } from './ctaphid/decode.js';
 // ctap1/: U2F over CTAPHID_MSG
 export * from './ctap1/index.js';
 
-// device/: open/list/watch by device spec, diagnostics
+// webauthn/: navigator.credentials.create/get for Node, L3 JSON, errors named as browsers name them
+export { WebAuthnClient, type WebAuthnClientOptions, type CreationOptionsInput, type RequestOptionsInput } from './webauthn/client.js';
+export { WebAuthnError, toWebAuthnError, webAuthnError, WEBAUTHN_ERROR_NAMES, type WebAuthnErrorName } from './webauthn/errors.js';
+export {
+  AuthenticatorAssertionResponse,
+  AuthenticatorAttestationResponse,
+  AuthenticationCredential,
+  RegistrationCredential,
+  type AuthenticationResponseJSON,
+  type AuthenticatorTransport,
+  type ClientExtensionResults,
+  type RegistrationResponseJSON,
+} from './webauthn/credential.js';
+export type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialDescriptorJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from './webauthn/options-json.js';
+export type {
+  AttestationConveyance,
+  AuthenticationExtensionsClientInputs,
+  AuthenticatorSelectionCriteria,
+  BufferSource,
+  CredentialProtectionPolicy,
+  PublicKeyCredentialCreationOptions,
+  PublicKeyCredentialDescriptor,
+  PublicKeyCredentialRequestOptions,
+  ResidentKeyRequirement,
+  UserVerificationRequirement,
+} from './webauthn/options.js';
+export { base64urlDecode, base64urlEncode } from './webauthn/base64url.js';
+export type { DeviceInput, DeviceProvider, AuthenticatorHandle } from './webauthn/device-handle.js';
+
+// device/: open/list/watch by device spec, interaction helpers, diagnostics
 export * from './device/index.js';

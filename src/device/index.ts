@@ -3,3 +3,4 @@ export { openDevice, parseDeviceSpec, type DeviceSpec, type OpenDeviceOptions, t
 export { listDevices, watchDevices, type DeviceEvent } from './list.js';
 export { tracePort, type TraceSink } from './trace.js';
 export { accessChecks, backendCheck, getInfoConformance, platformChecks, udevCheck, type Check, type CheckStatus } from './diagnostics.js';
+export * from './interaction.js';
