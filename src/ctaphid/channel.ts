@@ -25,7 +25,8 @@ import {
   INIT_NONCE_SIZE,
   MAX_MESSAGE_SIZE,
 } from './constants.js';
-import { commandName, errorFromPayload, keepaliveStatus, parseInitResponse, type InitResponse } from './decode.js';
+import { commandName, errorFromPayload, keepaliveStatus, type InitResponse } from './decode.js';
+import { initExchange, MAX_WAIT_MS } from './init.js';
 import { CtapHidError } from './errors.js';
 import { encodeMessage, parseHeader, Reassembler } from './framing.js';
 import type { CtapHidInitInfo, CtapTransport, KeepaliveStatus, TransactOptions } from './transport.js';
@@ -46,8 +47,6 @@ export interface CtapHidChannelOptions extends CallOptions {
 export const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
 /** How long a resync tries CTAPHID_INIT on the channel's own CID before allocating a new one. */
 const RESYNC_OWN_CID_MS = 1_000;
-/** setTimeout's limit (about 24.8 days); longer budgets are waited for in steps. */
-const MAX_WAIT_MS = 0x7fffffff;
 /** Most stale reports discarded before a request (a device spewing reports cannot stall us). */
 const DRAIN_LIMIT = 256;
 /** Bound on the best-effort CANCEL write after a timeout. */
@@ -444,38 +443,4 @@ function busyError(cause: CtapHidError): CtapHidError {
     cause,
     hidError: CTAPHID_ERR.CHANNEL_BUSY,
   });
-}
-
-/**
- * CTAPHID_INIT on `cid` (broadcast to allocate, or an allocated CID to
- * resynchronise it). Everything that is not the INIT reply echoing `nonce`
- * on `cid` is skipped. On an allocated CID a CTAPHID_ERROR is returned as
- * an error (the caller falls back to the broadcast CID).
- */
-async function initExchange(port: HidPort, cid: number, nonce: Uint8Array, deadline: Deadline, signal: AbortSignal | undefined): Promise<InitResponse> {
-  if (nonce.length !== INIT_NONCE_SIZE) throw new RangeError('CTAPHID_INIT needs an 8-byte nonce');
-  const [packet] = encodeMessage(cid, CTAPHID.INIT, nonce, port.reportSize);
-  deadline.check('CTAPHID_INIT');
-  await port.write(packet!, { timeoutMs: Math.max(1, deadline.remaining()) });
-  for (;;) {
-    const report = await port.read(Math.min(deadline.remaining(), MAX_WAIT_MS), signal);
-    if (signal?.aborted) throw new AbortedError(undefined, { cause: signal.reason });
-    if (report === null) {
-      if (deadline.remaining() > 0) continue;
-      throw new TimeoutError(`No CTAPHID_INIT reply from ${port.info.path}: is it a FIDO security key, and is it still plugged in?`);
-    }
-    const header = parseHeader(report);
-    if (!header || header.type !== 'init' || header.cid !== cid) continue;
-    if (header.cmd === CTAPHID.ERROR && cid !== BROADCAST_CID) {
-      throw errorFromPayload(report.subarray(INIT_HEADER_SIZE, INIT_HEADER_SIZE + 1));
-    }
-    if (header.cmd !== CTAPHID.INIT) continue;
-    const payload = report.subarray(INIT_HEADER_SIZE, INIT_HEADER_SIZE + Math.min(header.bcnt, report.length - INIT_HEADER_SIZE));
-    if (payload.length < INIT_NONCE_SIZE || !bytesEqual(payload.subarray(0, INIT_NONCE_SIZE), nonce)) continue; // someone else's INIT
-    const init = parseInitResponse(payload);
-    if (init.cid === 0 || init.cid === BROADCAST_CID) {
-      throw new CtapHidError('INIT_FAILED', `the key assigned the reserved channel id 0x${init.cid.toString(16).padStart(8, '0')}`);
-    }
-    return init;
-  }
 }
