@@ -125,11 +125,12 @@ function rawBridge(ipcRenderer: IpcRendererLike, channelPrefix: string | undefin
       return fail(e instanceof Error ? new Error(`The security-key bridge is not available: ${e.message}`) : e);
     }
   };
-  // JSON options are checked here too, so a bad argument fails fast with a TypeError naming the field.
+  // JSON options are checked here too, so a bad argument fails fast with a TypeError naming the field
+  // (the size limit is the main process's: its maxPayloadBytes may differ from the default).
   const call = async (channel: string, options: unknown): Promise<BridgeReply<unknown>> => {
     let json;
     try {
-      json = checkOptionsPayload(options);
+      json = checkOptionsPayload(options, Number.MAX_SAFE_INTEGER);
     } catch (e) {
       return fail(e);
     }

@@ -313,3 +313,15 @@ test('a custom channel prefix keeps two bridges apart', async () => {
   assert.equal((await inPage(win, `ctap.get({ challenge: 'AAAA' })`)).ok, true);
   assert.deepEqual([...electron.ipcMain.handlers.keys()].sort(), ['app-keys:cancel', 'app-keys:create', 'app-keys:get']);
 });
+
+test("the size limit is the main process's: a larger maxPayloadBytes lets larger options through the preload", async () => {
+  const { stub, open } = setup({ maxPayloadBytes: 200_000 });
+  const win = open('https://example.com/');
+  const r = await inPage(win, `ctap.get({ challenge: 'AAAA', extensions: { note: 'x'.repeat(100000) } })`);
+  assert.equal(r.ok, true);
+  assert.equal(stub.calls.length, 1);
+  const { stub: stub2, open: open2 } = setup();
+  const r2 = await inPage(open2('https://example.com/'), `ctap.get({ challenge: 'AAAA', extensions: { note: 'x'.repeat(100000) } })`);
+  assert.equal(!r2.ok && r2.name, 'TypeError');
+  assert.equal(stub2.calls.length, 0);
+});
