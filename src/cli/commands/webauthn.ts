@@ -140,7 +140,7 @@ With --json, stdout is exactly the WebAuthn L3 RegistrationResponseJSON.`,
         ['extensions', Object.keys(json.clientExtensionResults).length ? JSON.stringify(json.clientExtensionResults) : undefined],
       ], '  ');
       ctx.out.line();
-      ctx.out.line(`Log in with: ctap login --rp ${rp}${resident ? '' : ` --allow ${json.id}`}`);
+      ctx.out.line(`Log in with: ctap login --rp ${rp}${resident ? '' : ` --allow=${json.id}`}`);
     });
     return undefined;
   },
