@@ -5,4 +5,4 @@ export { WebAuthnDllError, errorFromHresult } from './errors.js';
 export { structVersionsFor, supports, FEATURE_MIN_API, WEBAUTHN_API_MAX_KNOWN, type StructVersions } from './api-versions.js';
 export type * from './types.js';
 export { runCreateViaWebAuthnDll, runGetViaWebAuthnDll, creationOptionsForDll, requestOptionsForDll, registrationFromDll, authenticationFromDll, webAuthnDllRoute, type DllCeremonySettings, type WebAuthnDllRoute } from './adapter.js';
-export { selectRoute, withRoute, probeWebAuthnDll, diagnoseRoute, type WebAuthnDllProbe } from './select.js';
+export { selectRoute, withRoute, probeWebAuthnDll, diagnoseRoute, routeChecks, type RouteCheck, type WebAuthnDllProbe } from './select.js';

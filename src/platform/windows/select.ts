@@ -82,3 +82,48 @@ export async function diagnoseRoute(choice: RouteChoice, env: Readonly<Record<st
   if (choice.transport === 'webauthn-dll' || choice.fallback === 'webauthn-dll') return { ...d, webauthnDll: await probeWebAuthnDll(env) };
   return d;
 }
+
+/** A `ctap doctor` line (structurally device/diagnostics.ts's Check; platform/ cannot import device/). */
+export interface RouteCheck {
+  id: string;
+  status: 'ok' | 'warn' | 'fail' | 'info';
+  message: string;
+  hint?: string | undefined;
+}
+
+/**
+ * `ctap doctor` / `ctap info` lines about the route: which one and why, and on
+ * the webauthn.dll route whether the library loads, its API version and what
+ * the route cannot do.
+ */
+export async function routeChecks(explicit?: Transport, env: Readonly<Record<string, string | undefined>> = process.env): Promise<RouteCheck[]> {
+  let choice: RouteChoice;
+  try {
+    choice = await selectRoute(explicit);
+  } catch (e) {
+    return [{ id: 'route', status: 'fail', message: (e as Error).message, hint: 'CTAP_BRIDGE_TRANSPORT must be "hid" or "webauthn-dll"' }];
+  }
+  const d = await diagnoseRoute(choice, env);
+  const out: RouteCheck[] = [
+    { id: 'route', status: 'info', message: `route: ${d.transport}${d.fallback ? ` (falls back to ${d.fallback})` : ''}; ${d.reason}` },
+  ];
+  const probe = d.webauthnDll;
+  if (probe) {
+    if (probe.loaded) {
+      out.push({
+        id: 'route.webauthnDll',
+        status: 'ok',
+        message: `${probe.library}: API version ${probe.apiVersion}; extensions: ${probe.features!.join(', ')}`,
+      });
+    } else {
+      out.push({
+        id: 'route.webauthnDll',
+        status: d.transport === 'webauthn-dll' ? 'fail' : 'warn',
+        message: `${probe.library || 'webauthn.dll'} cannot be used: ${probe.error}`,
+        hint: 'Windows 10 1903 or later and the optional dependency koffi (npm install koffi) are needed for this route',
+      });
+    }
+  }
+  for (const l of d.limitations) out.push({ id: 'route.limitation', status: 'info', message: `not on this route: ${l}` });
+  return out;
+}

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnoseRoute, probeWebAuthnDll, withRoute } from '../../../src/platform/windows/select.js';
+import { diagnoseRoute, probeWebAuthnDll, routeChecks, withRoute } from '../../../src/platform/windows/select.js';
 import { chooseTransport } from '../../../src/platform/windows/route.js';
 import { HidError } from '../../../src/hid/errors.js';
 import { buildStub, koffiSkipReason, stubSkipReason, type BuiltStub } from '../../helpers/webauthn-dll-stub/build.js';
@@ -65,4 +65,16 @@ test('probeWebAuthnDll never throws: a missing library or a relative path is rep
   const relative = await probeWebAuthnDll({ CTAP_BRIDGE_WEBAUTHN_DLL: 'webauthn.dll' });
   assert.equal(relative.loaded, false);
   assert.match(relative.error!, /absolute/);
+});
+
+test('routeChecks: the forced webauthn.dll route, its library and its limitations, as ctap doctor lines', { skip }, async () => {
+  process.env['WEBAUTHN_STUB_API_VERSION'] = '8';
+  const checks = await routeChecks('webauthn-dll', { CTAP_BRIDGE_WEBAUTHN_DLL: stub!.library });
+  assert.match(checks[0]!.message, /^route: webauthn-dll; the webauthn-dll route was chosen explicitly/);
+  const lib = checks.find((c) => c.id === 'route.webauthnDll')!;
+  assert.equal(lib.status, 'ok');
+  assert.match(lib.message, /API version 8; extensions: .*hints/);
+  assert.ok(checks.some((c) => c.id === 'route.limitation' && /Sign-in options/.test(c.message)));
+  const broken = await routeChecks('webauthn-dll', { CTAP_BRIDGE_WEBAUTHN_DLL: '/nonexistent/webauthn.dll' });
+  assert.equal(broken.find((c) => c.id === 'route.webauthnDll')!.status, 'fail');
 });
