@@ -55,7 +55,8 @@
  *   no-up              the UP flag cleared in authData (CBOR), or the
  *                      user-presence byte of a U2F enforce-AUTHENTICATE → same
  *   disconnect         the device is unplugged → HidError DEVICE_REMOVED, calls
- *                      queued behind it rejected with it (replug() to recover)
+ *                      queued behind it rejected with it (replug() to recover);
+ *                      over UDP an unplug is only silence → TimeoutError
  */
 import { decodeCbor, encodeCbor, type CborValue } from '../cbor/index.js';
 import { randomBytes } from '../crypto/primitives.js';

@@ -148,6 +148,8 @@ export function cancelU2fPresence(auth: VirtualAuthenticator): void {
 /** The U2F handler; attachU2f() installs it on a VirtualAuthenticator. */
 export async function handleU2fApdu(auth: VirtualAuthenticator, apdu: Uint8Array, ctx: CommandContext): Promise<Uint8Array> {
   if (apdu.length >= 1 && apdu[0] !== 0x00) return sw(SW.CLA_NOT_SUPPORTED);
+  // U2F cannot verify the user: with alwaysUv on, a CTAP 2.1 key turns U2F off (CTAP 2.1 §6.11.2).
+  if (ctx.state.alwaysUv) return sw(SW.INS_NOT_SUPPORTED);
   const a = parseApdu(apdu);
   if (!a) return sw(SW.WRONG_LENGTH);
   try {

@@ -20,10 +20,12 @@ import { decodeMakeCredentialResponse } from '../../src/ctap2/make-credential.js
 import { coseToP256Point } from '../../src/ctap2/cose-key.js';
 import { Ctap1Session, pointFromU2fPublicKey, u2fAuthenticateSignedData } from '../../src/ctap1/index.js';
 import { HidError } from '../../src/hid/errors.js';
+import { openUdpPort } from '../../src/hid/udp.js';
 import { concatBytes, utf8Encode } from '../../src/util/bytes.js';
 import { TimeoutError } from '../../src/util/errors.js';
 import { VirtualAuthenticator } from '../../src/virtual/index.js';
 import { FaultPlan, type FaultKind } from '../../src/virtual/faults.js';
+import { serveVirtualUdp } from '../../src/virtual/udp-server.js';
 
 /** A hang fails the test instead of stalling the suite. */
 const T = { timeout: 15_000 };
@@ -360,4 +362,28 @@ test('by probability with a seed: each call either succeeds or times out, and th
   const b = await run();
   assert.deepEqual(a, b);
   assert.ok(a.includes('ok') && a.includes('timeout'), `both outcomes occur: ${a.join(' ')}`);
+});
+
+test('over UDP (the simulator convention): the same outcomes; an unplug is silence there, so disconnect ends in TimeoutError', T, async () => {
+  const plan = new FaultPlan();
+  const key = await VirtualAuthenticator.create({ faults: plan });
+  const server = await serveVirtualUdp(key, { host: '127.0.0.1', port: 0 });
+  try {
+    const channel = await CtapHidChannel.open(await openUdpPort(`udp:127.0.0.1:${server.port}?local=0`), { ...LONG, cancelGraceMs: 50 });
+    const session = new Ctap2Session(channel);
+    plan.next('drop');
+    await assert.rejects(session.getInfo(SHORT), TimeoutError);
+    plan.next('duplicate');
+    await assert.rejects(session.getInfo(LONG), isProtocol);
+    plan.next('garbage-cbor');
+    await assert.rejects(session.getInfo(LONG), CborError);
+    assert.ok((await session.getInfo(LONG)).versions.includes('FIDO_2_1'), 'recovered');
+    plan.next('disconnect');
+    await assert.rejects(session.getInfo({ refresh: true, ...SHORT }), TimeoutError);
+    assert.deepEqual(plan.records.map((r) => r.kind), ['drop', 'duplicate', 'garbage-cbor', 'disconnect']);
+    await channel.close();
+  } finally {
+    await server.close();
+    await key.close();
+  }
 });

@@ -284,3 +284,17 @@ test('the authenticate response decodes like the vectors (UP byte, 4-byte counte
     await k.close();
   }
 });
+
+test('alwaysUv turns U2F off (it cannot verify the user): every APDU answers SW_INS_NOT_SUPPORTED', async () => {
+  const k = await open();
+  try {
+    const reg = await k.u2f.register(randomBytes(32), APP);
+    k.key.core.state.alwaysUv = true; // as authenticatorConfig toggleAlwaysUv leaves it
+    await assert.rejects(k.u2f.getVersion(), (e: unknown) => e instanceof Ctap1Error && e.statusWord === 0x6d00);
+    await assert.rejects(k.u2f.authenticate(randomBytes(32), APP, reg.keyHandle, { mode: 'dont-enforce' }), (e: unknown) => e instanceof Ctap1Error && e.statusWord === 0x6d00);
+    k.key.core.state.alwaysUv = false;
+    assert.equal(await k.u2f.isKeyHandleValid(APP, reg.keyHandle), true);
+  } finally {
+    await k.close();
+  }
+});
