@@ -26,6 +26,8 @@ import { TimeoutError } from '../../src/util/errors.js';
 import { VirtualAuthenticator } from '../../src/virtual/index.js';
 import { FaultPlan, type FaultKind } from '../../src/virtual/faults.js';
 import { serveVirtualUdp } from '../../src/virtual/udp-server.js';
+import { WebAuthnClient } from '../../src/webauthn/client.js';
+import { WebAuthnError } from '../../src/webauthn/errors.js';
 
 /** A hang fails the test instead of stalling the suite. */
 const T = { timeout: 15_000 };
@@ -237,8 +239,8 @@ test('garbage CBOR: CborError from Ctap2Session, then recovery', T, async () => 
 });
 
 test('wrong rpIdHash / no UP flag: the transport and the CTAP2 decoders accept the reply; the content is what the WebAuthn layer must reject', T, async () => {
-  // NOTE for the webauthn validation tests: these responses must make WebAuthnClient.create/get fail
-  // (rpIdHash mismatch; UP flag clear). Here we prove they pass the layers below unchanged in form.
+  // These pass the layers below unchanged in form; the WebAuthn layer's rejection is the last test
+  // of this file (a note for the webauthn validation tests: keep it that way).
   const r = await rig();
   try {
     const rpId = 'faults.example.com';
@@ -384,6 +386,34 @@ test('over UDP (the simulator convention): the same outcomes; an unplug is silen
     await channel.close();
   } finally {
     await server.close();
+    await key.close();
+  }
+});
+
+test('wrong rpIdHash / no UP end to end: WebAuthnClient rejects the response (create and get)', T, async () => {
+  const plan = new FaultPlan();
+  const key = await VirtualAuthenticator.create({ faults: plan });
+  const client = new WebAuthnClient({ origin: 'https://login.example.com', device: key.port(), interaction: {} });
+  const creation = () => ({
+    rp: { id: 'example.com', name: 'Example' },
+    user: { id: randomBytes(16), name: 'alice@example.com', displayName: 'Alice' },
+    challenge: randomBytes(32),
+    pubKeyCredParams: [{ type: 'public-key' as const, alg: -7 }],
+  });
+  const rejected = (re: RegExp) => (e: unknown): boolean => e instanceof WebAuthnError && re.test(e.message);
+  try {
+    const reg = await client.create(creation());
+    for (const [kind, re] of [['wrong-rpid-hash', /rpIdHash/], ['no-up', /user-present \(UP\)/]] as const) {
+      plan.next(kind);
+      await assert.rejects(client.create(creation()), rejected(re), `${kind}: create`);
+      plan.next(kind);
+      await assert.rejects(client.get({ challenge: randomBytes(32), rpId: 'example.com', allowCredentials: [{ type: 'public-key', id: reg.rawId }] }), rejected(re), `${kind}: get`);
+      assert.equal(plan.records.filter((r) => r.kind === kind && r.applied).length, 2);
+    }
+    // Untouched responses still pass.
+    await client.get({ challenge: randomBytes(32), rpId: 'example.com', allowCredentials: [{ type: 'public-key', id: reg.rawId }] });
+  } finally {
+    await client.close();
     await key.close();
   }
 });
