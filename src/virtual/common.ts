@@ -56,7 +56,11 @@ export interface CredentialDescriptor {
   id: Uint8Array;
 }
 
-/** A PublicKeyCredentialDescriptor list; entries of other types are kept (and then ignored by callers). */
+/**
+ * A PublicKeyCredentialDescriptor list; entries of other types are kept (and
+ * then ignored by callers). More than maxCredentialCountInList entries is
+ * CTAP2_ERR_LIMIT_EXCEEDED, so a client that does not batch is caught.
+ */
 export function descriptorList(v: unknown, path: string, max: number): CredentialDescriptor[] {
   const arr = asArray(v, path);
   if (arr.length > max) fail(S.LIMIT_EXCEEDED);

@@ -74,6 +74,8 @@ export interface VirtualAuthenticatorOptions {
   userPresenceTimeoutMs?: number | undefined;
   maxCredBlobLength?: number | undefined;
   maxSerializedLargeBlobArray?: number | undefined;
+  /** Longest allowList/excludeList the key takes (default 16); longer lists get CTAP2_ERR_LIMIT_EXCEEDED. */
+  maxCredentialCountInList?: number | undefined;
   /** Clock (ms since epoch), for tests. */
   now?: (() => number) | undefined;
   /** Hooks around the state file's atomic write (crash tests). */
@@ -126,6 +128,8 @@ export function resolveOptions(o: VirtualAuthenticatorOptions): ResolvedOptions 
   if (!algorithms.length || algorithms.some((a) => a !== COSE_ALG.ES256 && a !== COSE_ALG.EdDSA)) throw new RangeError('algorithms: the virtual key signs with ES256 (-7) and EdDSA (-8)');
   const protocols = o.pinUvAuthProtocols ?? [2, 1];
   if (protocols.some((p) => p !== 1 && p !== 2)) throw new RangeError('pinUvAuthProtocols: 1 and 2 are supported');
+  const maxList = o.maxCredentialCountInList ?? 16;
+  if (!Number.isSafeInteger(maxList) || maxList < 1 || maxList > 1024) throw new RangeError('maxCredentialCountInList must be from 1 to 1024');
   const features = { ...DEFAULT_FEATURES, ...o.features };
   if (o.u2fOnly) features.clientPin = false;
   return {
@@ -144,7 +148,7 @@ export function resolveOptions(o: VirtualAuthenticatorOptions): ResolvedOptions 
     userPresenceTimeoutMs: o.userPresenceTimeoutMs ?? 30_000,
     maxCredBlobLength: o.maxCredBlobLength ?? 32,
     maxSerializedLargeBlobArray: o.maxSerializedLargeBlobArray ?? 4096,
-    maxCredentialCountInList: 16,
+    maxCredentialCountInList: maxList,
     maxCredentialIdLength: 128,
     now: o.now ?? Date.now,
   };

@@ -35,7 +35,7 @@ export const getAssertion: CommandHandler = async (ctx, params) => {
   const p = requireParams(params);
   const rpId = p.text(GA.rpId, 'rpId', 512);
   const clientDataHash = p.bytes(GA.clientDataHash, 'clientDataHash');
-  const allowList = p.has(GA.allowList) ? descriptorList(p.raw(GA.allowList), 'getAssertion allowList', 1024) : undefined;
+  const allowList = p.has(GA.allowList) ? descriptorList(p.raw(GA.allowList), 'getAssertion allowList', ctx.options.maxCredentialCountInList) : undefined;
   const ext = p.has(GA.extensions) ? parseGaExtensions(ctx, p.raw(GA.extensions)) : undefined;
   const options = p.has(GA.options) ? optionsMap(p.raw(GA.options), 'getAssertion options') : new Map<string, boolean>();
   const pinUvAuthParam = p.optionalBytes(GA.pinUvAuthParam, 'pinUvAuthParam');

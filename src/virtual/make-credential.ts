@@ -42,7 +42,7 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
   const user = userEntity(p.raw(MC.user) ?? fail(S.MISSING_PARAMETER), 'makeCredential user');
   if (!p.has(MC.pubKeyCredParams)) fail(S.MISSING_PARAMETER);
   const alg = chooseAlgorithm(ctx, p.raw(MC.pubKeyCredParams));
-  const excludeList = p.has(MC.excludeList) ? descriptorList(p.raw(MC.excludeList), 'makeCredential excludeList', 1024) : [];
+  const excludeList = p.has(MC.excludeList) ? descriptorList(p.raw(MC.excludeList), 'makeCredential excludeList', ctx.options.maxCredentialCountInList) : [];
   const ext = p.has(MC.extensions) ? parseMcExtensions(ctx, p.raw(MC.extensions)) : undefined;
   const options = p.has(MC.options) ? optionsMap(p.raw(MC.options), 'makeCredential options') : new Map<string, boolean>();
   const pinUvAuthParam = p.optionalBytes(MC.pinUvAuthParam, 'pinUvAuthParam');

@@ -165,3 +165,12 @@ test('malformed requests: missing members, wrong types, bad CBOR, unsupported al
   assert.equal((await host.cborRaw(Uint8Array.of(0x55)))[0], 0x01);
   await key.close();
 });
+
+test('lists longer than maxCredentialCountInList are LIMIT_EXCEEDED', async () => {
+  const { key, host } = await setup({ maxCredentialCountInList: 4 });
+  const ids = Array.from({ length: 5 }, () => randomBytes(64));
+  assert.equal((await host.cbor(CTAP2_CMD.getAssertion, gaRequest(ids).req)).status, 0x15);
+  assert.equal((await host.cbor(CTAP2_CMD.makeCredential, mcRequest({ exclude: ids }).req)).status, 0x15);
+  assert.equal((await host.cbor(CTAP2_CMD.getAssertion, gaRequest(ids.slice(0, 4)).req)).status, 0x2e);
+  await key.close();
+});
