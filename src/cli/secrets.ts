@@ -51,7 +51,7 @@ export class SecretSource {
    * A PIN as UTF-8 bytes (a fresh buffer the caller must zero). `prompt` is
    * shown only on a terminal.
    */
-  async pin(purpose: PinPurpose, prompt: string): Promise<Uint8Array> {
+  async pin(purpose: PinPurpose, prompt: string, opts: { envNames?: readonly string[] } = {}): Promise<Uint8Array> {
     if (this.#pinStdin) {
       const lines = await this.#stdinLines();
       const line = lines[this.#next++];
@@ -65,17 +65,18 @@ export class SecretSource {
       }
       return line;
     }
-    const envName = purpose === 'new' ? 'CTAP_NEW_PIN' : 'CTAP_PIN';
-    const fromEnv = this.#env[envName];
-    if (fromEnv !== undefined && !this.#envTaken.has(envName)) {
-      this.#envTaken.add(envName);
-      delete this.#env[envName];
-      return utf8Encode(fromEnv);
+    for (const envName of opts.envNames ?? [purpose === 'new' ? 'CTAP_NEW_PIN' : 'CTAP_PIN']) {
+      const fromEnv = this.#env[envName];
+      if (fromEnv !== undefined && !this.#envTaken.has(envName)) {
+        this.#envTaken.add(envName);
+        delete this.#env[envName];
+        return utf8Encode(fromEnv);
+      }
     }
     if (this.#canPrompt) return this.#prompt(prompt);
     throw new CliError(
       purpose === 'new'
-        ? 'A new PIN is needed: pass it on standard input with --pin-stdin (after the current PIN, if any) or set CTAP_NEW_PIN'
+        ? `A new PIN is needed: pass it on standard input with --pin-stdin (after the current PIN, if any) or set ${(opts.envNames ?? ['CTAP_NEW_PIN']).join(' or ')}`
         : 'A PIN is needed: pass it on standard input with --pin-stdin, set CTAP_PIN, or run in a terminal to be prompted',
       EXIT.PIN,
     );

@@ -6,8 +6,8 @@ import { noMoreOperands, type CommandDef, type Context } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 
 /** A new PIN, asked twice on a terminal. */
-async function newPin(ctx: Context): Promise<Uint8Array> {
-  const pin = await ctx.secrets.pin('new', 'New PIN: ');
+async function newPin(ctx: Context, envNames?: readonly string[]): Promise<Uint8Array> {
+  const pin = await ctx.secrets.pin('new', 'New PIN: ', envNames ? { envNames } : {});
   if (ctx.out.interactive && !ctx.args.globals.pinStdin && process.stdin.isTTY) {
     const again = await ctx.secrets.pin('new', 'Repeat the new PIN: ');
     const same = bytesEqual(pin, again);
@@ -60,7 +60,7 @@ pin set [--pin-stdin]
 pin change [--pin-stdin]`,
   details: `PINs are read with no echo at a terminal, or from standard input with --pin-stdin
 (for change: the current PIN on the first line, the new one on the second), or from
-CTAP_PIN (current) and CTAP_NEW_PIN (new). They are never accepted as arguments.`,
+CTAP_PIN (current) and CTAP_NEW_PIN (new; "pin set" also takes CTAP_PIN). They are never accepted as arguments.`,
   async run(ctx) {
     const sub = ctx.operands[0];
     noMoreOperands(ctx, 1);
@@ -74,7 +74,8 @@ CTAP_PIN (current) and CTAP_NEW_PIN (new). They are never accepted as arguments.
         await cp.info(opts); // checks clientPIN support
   const info = await d.session.getInfo(opts);
         if (getOption(info, 'clientPin') === true) throw new CliError('A PIN is already set on this key: use `ctap pin change`.', EXIT.PIN, 'CTAP2_ERR_NOT_ALLOWED');
-        const pin = await newPin(ctx);
+        // no current PIN exists, so CTAP_PIN is accepted as the new one too
+        const pin = await newPin(ctx, ['CTAP_NEW_PIN', 'CTAP_PIN']);
         try {
           await cp.setPin(pin, opts);
         } finally {
