@@ -98,6 +98,8 @@ async function run<T>(
       enc.arena.wipe();
       const guid = base + BigInt(enc.cancellationId);
       const canCancel = lib.getCancellationId(guid) === 0;
+      // No id: send no pointer rather than a pointer to a zero GUID (the call then cannot be cancelled early).
+      if (!canCancel) mem.write(base + BigInt(enc.cancellationIdField), new Uint8Array(mem.pointerSize));
       let cancelledBy: 'abort' | 'timeout' | undefined;
       let recancel: ReturnType<typeof setInterval> | undefined;
       const cancel = (why: 'abort' | 'timeout'): void => {

@@ -53,6 +53,8 @@ export interface EncodedCall {
   options: number;
   /** 16 bytes for the GUID WebAuthNGetCancellationId writes. */
   cancellationId: number;
+  /** The options' pCancellationId field (set to NULL when no id could be had). */
+  cancellationIdField: number;
   /** Pointer-sized slot the DLL writes the result pointer into. */
   resultSlot: number;
   ignoredExtensions: string[];
@@ -138,6 +140,7 @@ export function encodeMakeCredential(
 
   const cancellationId = arena.reserve(16, 4);
   w.ptr('pCancellationId', cancellationId);
+  const cancellationIdField = w.off('pCancellationId');
   w.ptr('pExcludeCredentialList', credentialList(arena, o.excludeCredentials));
 
   const x = o.extensions ?? {};
@@ -190,7 +193,7 @@ export function encodeMakeCredential(
   }
 
   const resultSlot = arena.reserve(pointerSize, pointerSize);
-  return { arena, apiVersion, optionsVersion, rp, user, pubKeyCredParams, clientData, options, cancellationId, resultSlot, ignoredExtensions: ignored };
+  return { arena, apiVersion, optionsVersion, rp, user, pubKeyCredParams, clientData, options, cancellationId, cancellationIdField, resultSlot, ignoredExtensions: ignored };
 }
 
 export function encodeGetAssertion(o: DllRequestOptions, apiVersion: number, pointerSize: 4 | 8, timeoutMs: number): EncodedGetAssertion {
@@ -212,6 +215,7 @@ export function encodeGetAssertion(o: DllRequestOptions, apiVersion: number, poi
 
   const cancellationId = arena.reserve(16, 4);
   w.ptr('pCancellationId', cancellationId);
+  const cancellationIdField = w.off('pCancellationId');
   w.ptr('pAllowCredentialList', credentialList(arena, o.allowCredentials));
 
   const x = o.extensions ?? {};
@@ -278,7 +282,7 @@ export function encodeGetAssertion(o: DllRequestOptions, apiVersion: number, poi
   }
 
   const resultSlot = arena.reserve(pointerSize, pointerSize);
-  return { arena, apiVersion, optionsVersion, rpId, clientData, options, cancellationId, resultSlot, appIdUsed, ignoredExtensions: ignored };
+  return { arena, apiVersion, optionsVersion, rpId, clientData, options, cancellationId, cancellationIdField, resultSlot, appIdUsed, ignoredExtensions: ignored };
 }
 
 /** dwTimeoutMilliseconds: a DWORD; Windows treats it as guidance. */

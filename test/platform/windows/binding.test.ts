@@ -305,6 +305,16 @@ describe('webauthn.dll binding against the stand-in library', { skip }, () => {
     assert.equal(only(calls, 'GetAssertion')['hwnd'], '0xc7a9');
   });
 
+  test('when no cancellation id can be had, pCancellationId is NULL and the call still works', async () => {
+    stubEnv(stub);
+    clearRecord(stub);
+    const real = await openWebAuthnDll(stub.library);
+    const noId = { ...real, getCancellationId: () => 0x80004005 };
+    const res = await getViaWebAuthnDll(request(), { library: noId });
+    assert.deepEqual(res.credentialId, credentialId);
+    assert.equal((only(readRecord(stub), 'GetAssertion')['options'] as Record<string, unknown>)['cancellationId'], null);
+  });
+
   test('the stand-in enforces what Windows enforces: a dwVersion newer than its API is refused', async () => {
     // A library object that claims API 9 while the stub plays API 3: the options go out as v9 and are refused.
     stubEnv(stub, { WEBAUTHN_STUB_API_VERSION: '3' });
