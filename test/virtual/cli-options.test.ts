@@ -19,6 +19,11 @@ test('option strings map to authenticator options; bad values name their flag', 
   await assert.rejects(virtualOptionsFromCli({ aaguid: 'xyz' }), (e: unknown) => e instanceof VirtualOptionError && e.flag === '--aaguid');
   const o = await virtualOptionsFromCli({ capacity: '2500', uv: 'auto', presence: 'auto', u2fOnly: false });
   assert.equal(o.capacity, 2500);
+  assert.equal(o.faults, undefined);
+  // --fault goes to faults.ts's parser; its errors come back naming the flag.
+  const f = await virtualOptionsFromCli({ fault: ['drop:p=0.5,seed=7'] });
+  assert.equal(typeof f.faults?.onOutgoing, 'function');
+  await assert.rejects(virtualOptionsFromCli({ fault: 'no-such-fault' }), (e: unknown) => e instanceof VirtualOptionError && e.flag === '--fault');
 });
 
 test('serveVirtualFromCliOptions listens on UDP with the given PIN and AAGUID', async () => {
