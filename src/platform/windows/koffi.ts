@@ -174,20 +174,23 @@ function system32(file: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(env['SystemRoot'] ?? env['windir'] ?? 'C:\\Windows', 'System32', file);
 }
 
+let windowFns: Promise<KoffiFunction[]> | undefined;
+
 /**
  * A window to parent Windows' security-key dialog: the foreground window,
  * else the console window, else the desktop. Windows only; 0n if none.
  */
 export async function foregroundWindow(): Promise<bigint> {
-  const koffi = await loadKoffi();
-  const user32 = koffi.load(system32('user32.dll'));
-  const kernel32 = koffi.load(system32('kernel32.dll'));
-  const candidates = [
-    user32.func('__stdcall', 'GetForegroundWindow', 'uintptr_t', []),
-    kernel32.func('__stdcall', 'GetConsoleWindow', 'uintptr_t', []),
-    user32.func('__stdcall', 'GetDesktopWindow', 'uintptr_t', []),
-  ];
-  for (const fn of candidates) {
+  windowFns ??= loadKoffi().then((koffi) => {
+    const user32 = koffi.load(system32('user32.dll'));
+    const kernel32 = koffi.load(system32('kernel32.dll'));
+    return [
+      user32.func('__stdcall', 'GetForegroundWindow', 'uintptr_t', []),
+      kernel32.func('__stdcall', 'GetConsoleWindow', 'uintptr_t', []),
+      user32.func('__stdcall', 'GetDesktopWindow', 'uintptr_t', []),
+    ];
+  });
+  for (const fn of await windowFns) {
     const h = BigInt(fn() as number | bigint);
     if (h !== 0n) return h;
   }
