@@ -190,6 +190,9 @@ export async function foregroundWindow(): Promise<bigint> {
       user32.func('__stdcall', 'GetDesktopWindow', 'uintptr_t', []),
     ];
   });
+  windowFns.catch(() => {
+    windowFns = undefined;
+  });
   for (const fn of await windowFns) {
     const h = BigInt(fn() as number | bigint);
     if (h !== 0n) return h;
