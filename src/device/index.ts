@@ -4,3 +4,4 @@ export { listDevices, watchDevices, type DeviceEvent } from './list.js';
 export { tracePort, type TraceSink } from './trace.js';
 export { accessChecks, backendCheck, getInfoConformance, platformChecks, udevCheck, type Check, type CheckStatus } from './diagnostics.js';
 export * from './interaction.js';
+export { TouchToSelect, hidDeviceSource, selectDevice, waitForTouchOn, type DeviceSource, type OpenedKey } from './select.js';
