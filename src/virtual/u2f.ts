@@ -88,6 +88,8 @@ function sw(code: number, data?: Uint8Array): Uint8Array {
 }
 
 interface TouchState {
+  /** The power-cycle state this touch belongs to: a re-plug forgets touches. */
+  volatile: object;
   /** A presence check running in the background. */
   pending: Promise<void> | undefined;
   abort: AbortController | undefined;
@@ -99,8 +101,9 @@ const touches = new WeakMap<VirtualAuthenticator, TouchState>();
 
 function touchState(auth: VirtualAuthenticator): TouchState {
   let t = touches.get(auth);
-  if (!t) {
-    t = { pending: undefined, abort: undefined, touchedAt: undefined };
+  if (!t || t.volatile !== auth.core.volatile) {
+    t?.abort?.abort(); // a touch (or a wait for one) does not survive a power cycle
+    t = { volatile: auth.core.volatile, pending: undefined, abort: undefined, touchedAt: undefined };
     touches.set(auth, t);
   }
   return t;
@@ -125,24 +128,29 @@ function takeTouch(auth: VirtualAuthenticator, command: string): boolean {
     // No KEEPALIVE in U2F: the background context's keepalive goes nowhere.
     const ctx = new CommandContext(auth.core, command, abort.signal, () => undefined);
     t.abort = abort;
-    t.pending = ctx.requestUserPresence(undefined).then(
-      () => {
-        t.touchedAt = auth.core.options.now();
-      },
-      () => undefined, // denied or cancelled: the next request asks again
-    ).finally(() => {
-      t.pending = undefined;
-      t.abort = undefined;
-    });
+    const state = t;
+    state.pending = ctx
+      .requestUserPresence(undefined)
+      .then(
+        () => {
+          if (!abort.signal.aborted) state.touchedAt = auth.core.options.now();
+        },
+        () => undefined, // denied or cancelled: the next request asks again
+      )
+      .finally(() => {
+        state.pending = undefined;
+        state.abort = undefined;
+      });
   }
   return false;
 }
 
-/** Stop a background presence check (e.g. before closing the key). */
+/** Stop a background presence check and forget an unused touch (e.g. before closing the key). */
 export function cancelU2fPresence(auth: VirtualAuthenticator): void {
   const t = touches.get(auth);
-  t?.abort?.abort();
-  if (t) t.touchedAt = undefined;
+  if (!t) return;
+  t.abort?.abort();
+  t.touchedAt = undefined;
 }
 
 /** The U2F handler; attachU2f() installs it on a VirtualAuthenticator. */

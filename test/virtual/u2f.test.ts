@@ -298,3 +298,32 @@ test('alwaysUv turns U2F off (it cannot verify the user): every APDU answers SW_
     await k.close();
   }
 });
+
+test('a pending U2F touch is forgotten by a power cycle, and the prompt is told through its signal', async () => {
+  let asked = 0;
+  const signals: AbortSignal[] = [];
+  let approve: ((ok: boolean) => void) | undefined;
+  const k = await open({
+    presence: (req) => {
+      asked++;
+      signals.push(req.signal);
+      return new Promise<boolean>((resolve) => (approve = resolve));
+    },
+  });
+  try {
+    const reg = encodeApdu({ ins: 0x01, data: concatBytes(randomBytes(32), APP) });
+    assert.equal((await raw(k.channel, reg)).sw, 0x6985);
+    assert.equal((await raw(k.channel, reg)).sw, 0x6985, 'polling does not ask again');
+    assert.equal(asked, 1);
+    k.key.powerCycle();
+    assert.equal((await raw(k.channel, reg)).sw, 0x6985);
+    assert.equal(asked, 2, 'asked afresh after the power cycle');
+    approve!(true);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await raw(k.channel, reg)).sw, 0x9000, 'the touch is used');
+    assert.equal((await raw(k.channel, reg)).sw, 0x6985, '... once');
+    assert.deepEqual(signals.map((x) => x.aborted), [true, false], 'the first prompt was called off by the power cycle');
+  } finally {
+    await k.close();
+  }
+});
