@@ -16,7 +16,7 @@ import { HidError } from '../hid/errors.js';
 import { openHidDevice } from '../hid/node-hid.js';
 import { openUdpPort } from '../hid/udp.js';
 import type { HidDeviceInfo, HidPort } from '../hid/port.js';
-import type { CallOptions } from '../util/deadline.js';
+import { DEFAULT_TIMEOUT_MS, type CallOptions } from '../util/deadline.js';
 import { listDevices } from './list.js';
 import type { VirtualAuthenticatorOptions } from '../virtual/index.js';
 import { tracePort, type TraceSink } from './trace.js';
@@ -65,15 +65,15 @@ export interface OpenedDevice {
 
 class Device implements OpenedDevice {
   readonly spec: string;
-  readonly channel: CtapHidChannel;
+  readonly channel: CtapTransport;
   readonly session: Ctap2Session;
   readonly #cleanup: (() => Promise<void>) | undefined;
   #closed = false;
 
-  constructor(spec: string, channel: CtapHidChannel, cleanup?: () => Promise<void>) {
+  constructor(spec: string, channel: CtapTransport, session?: Ctap2Session, cleanup?: () => Promise<void>) {
     this.spec = spec;
     this.channel = channel;
-    this.session = new Ctap2Session(channel);
+    this.session = session ?? new Ctap2Session(channel);
     this.#cleanup = cleanup;
   }
 
@@ -96,7 +96,7 @@ class Device implements OpenedDevice {
   }
 }
 
-async function openPort(spec: string, parsed: DeviceSpec, opts: OpenDeviceOptions): Promise<{ port: HidPort; cleanup?: () => Promise<void> }> {
+async function openPort(spec: string, parsed: DeviceSpec, opts: OpenDeviceOptions): Promise<{ port: HidPort; cleanup?: () => Promise<void> } | { selected: OpenedDevice }> {
   switch (parsed.kind) {
     case 'path':
       return { port: await openHidDevice(parsed.path) };
@@ -116,23 +116,28 @@ async function openPort(spec: string, parsed: DeviceSpec, opts: OpenDeviceOption
         });
       }
       if (found.length === 1) return { port: await openHidDevice(found[0]!.path) };
-      const select = await loadSelect();
-      if (!select) {
-        throw new HidError('DEVICE_BUSY', `${found.length} security keys found: ${found.map((d) => `${d.path} (${d.product ?? 'unknown'})`).join(', ')}`, {
-          hint: 'Choose one with --device PATH',
-        });
-      }
-      opts.onSelect?.();
-      return { port: await select(found, opts) };
+      return { selected: await touchToSelect(opts) };
     }
     default:
       throw new HidError('INVALID_SPEC', `unknown device spec ${JSON.stringify(spec)}`);
   }
 }
 
-type SelectFn = (devices: HidDeviceInfo[], opts: CallOptions) => Promise<HidPort>;
-async function loadSelect(): Promise<SelectFn | undefined> {
-  return undefined;
+/**
+ * Several keys: all blink, the first touched is used, the rest get CANCEL
+ * (device/select.ts, loaded only here: it imports this module).
+ */
+async function touchToSelect(opts: OpenDeviceOptions): Promise<OpenedDevice> {
+  const { hidDeviceSource, selectDevice } = await import('./select.js');
+  const signal = opts.signal ?? new AbortController().signal;
+  const { handle, key } = await selectDevice(hidDeviceSource(), {
+    signal,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    interaction: { 'select-device': () => opts.onSelect?.() },
+  });
+  return new Device('auto', handle.transport, handle.session, async () => {
+    await key.close();
+  });
 }
 
 /**
@@ -143,11 +148,13 @@ async function loadSelect(): Promise<SelectFn | undefined> {
  */
 export async function openDevice(spec = 'auto', opts: OpenDeviceOptions = {}): Promise<OpenedDevice> {
   const parsed = parseDeviceSpec(spec);
-  const { port: raw, cleanup } = await openPort(spec, parsed, opts);
+  const opened = await openPort(spec, parsed, opts);
+  if ('selected' in opened) return opened.selected;
+  const { port: raw, cleanup } = opened;
   const port = opts.trace ? tracePort(raw, opts.trace) : raw;
   try {
     const channel = await CtapHidChannel.open(port, { signal: opts.signal, timeoutMs: opts.timeoutMs });
-    return new Device(spec, channel, cleanup);
+    return new Device(spec, channel, undefined, cleanup);
   } catch (e) {
     await raw.close().catch(() => undefined);
     await cleanup?.().catch(() => undefined);

@@ -6,7 +6,7 @@
  */
 import { isLoopbackAddress, parseUdpSpec } from '../../hid/udp.js';
 import { utf8Decode } from '../../util/bytes.js';
-import { choice, flag, intOption, str } from '../args.js';
+import { choice, flag, intOption, str, strs } from '../args.js';
 import type { CommandDef, Context } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { confirmOnTty } from '../secrets.js';
@@ -44,7 +44,11 @@ ephemeral local port).
   --uv MODE         built-in user verification: none (default), auto, deny
   --aaguid UUID     the AAGUID of a fresh key (default random)
   --capacity N      discoverable-credential slots (default 100)
-  --fault SPEC      fault injection (see the virtual key's documentation)
+  --fault SPEC      fault injection, repeatable: KIND[:PARAM,...] with KIND one of drop,
+                    duplicate, reorder, foreign-cid, bad-seq, stall, error-mid-message,
+                    garbage-cbor, wrong-rpid-hash, no-up, disconnect and PARAMs tx=N,
+                    p=P, seed=N, times=N, cmd=C, packet=N, ms=N, code=N, mode=, after=N
+                    (e.g. drop:p=0.1,seed=42 or stall:tx=3); see src/virtual/faults.ts
   --u2f-only        behave like an old U2F-only key (no CTAP2)
 Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) once ready.`,
   options: {
@@ -73,9 +77,15 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
     if (presenceArg === 'prompt' && !(process.stdin.isTTY && process.stderr.isTTY)) {
       throw new UsageError('--presence prompt needs a terminal (stdin and stderr)');
     }
-    const faults = v['fault'];
-    if (Array.isArray(faults) && faults.length > 0) {
-      throw new CliError('--fault is not available in this build yet (the virtual key has no fault-spec parser)', EXIT.UNSUPPORTED);
+    const faultSpecs = strs(v, 'fault');
+    let faults: import('../../virtual/index.js').FaultInjector | undefined;
+    if (faultSpecs.length) {
+      const { parseFaultSpecs } = await import('../../virtual/faults.js');
+      try {
+        faults = parseFaultSpecs(faultSpecs);
+      } catch (e) {
+        throw new UsageError(`--fault: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
     const pin = await initialPin(ctx);
     const presence =
@@ -93,6 +103,7 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
       ...(str(v, 'aaguid') ? { aaguid: str(v, 'aaguid') } : {}),
       ...(capacity !== undefined ? { capacity } : {}),
       ...(flag(v, 'u2f-only') ? { u2fOnly: true } : {}),
+      ...(faults ? { faults } : {}),
     });
     let server;
     try {

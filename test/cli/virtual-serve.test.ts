@@ -1,0 +1,66 @@
+/** `ctap virtual serve` options seen from a client: faults, presence deny, usage errors. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ctap, freeUdpPort, spawnCtap, stopChild, waitForOutput } from './helpers.js';
+
+async function serve(extra: string[]): Promise<{ device: string; stop: () => Promise<void> }> {
+  const port = await freeUdpPort();
+  const child = spawnCtap(['virtual', 'serve', '--udp', `127.0.0.1:${port}`, '--json', ...extra]);
+  await waitForOutput(child, /"port"/);
+  return { device: `udp:127.0.0.1:${port}?local=0`, stop: () => stopChild(child) };
+}
+
+test('--fault garbage-cbor: the next CBOR reply is malformed (exit 7), the one after is fine', async () => {
+  const s = await serve(['--fault', 'garbage-cbor:cmd=cbor']);
+  try {
+    const bad = await ctap(['info', '--json', '--device', s.device]);
+    assert.equal(bad.code, 7, bad.stderr);
+    const err = JSON.parse(bad.stderr) as { error: { name: string } };
+    assert.equal(err.error.name, 'UnknownError');
+    const good = await ctap(['info', '--json', '--device', s.device]);
+    assert.equal(good.code, 0, good.stderr);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--presence deny: a registration is refused as a browser would refuse it', async () => {
+  const s = await serve(['--presence', 'deny']);
+  try {
+    const r = await ctap(['register', '--rp', 'example.com', '--uv', 'discouraged', '--json', '--device', s.device, '--timeout', '20000']);
+    assert.notEqual(r.code, 0);
+    const err = JSON.parse(r.stderr) as { error: { name: string; ctap?: string } };
+    assert.equal(err.error.name, 'NotAllowedError');
+    assert.equal(r.stdout, '');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--u2f-only: info reports a U2F-only key; register still works through CTAP1', async () => {
+  const s = await serve(['--u2f-only']);
+  try {
+    const i = await ctap(['info', '--json', '--device', s.device]);
+    assert.equal(i.code, 0, i.stderr);
+    const j = JSON.parse(i.stdout) as { getInfo: unknown; ctaphid: { capabilityFlags: { CBOR: boolean } } };
+    assert.equal(j.getInfo, null);
+    assert.equal(j.ctaphid.capabilityFlags.CBOR, false);
+    const r = await ctap(['register', '--rp', 'example.com', '--attestation', 'direct', '--json', '--device', s.device]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { type: string }).type, 'public-key');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('serve usage errors: bad --fault, non-loopback without --allow-remote, bad --presence', async () => {
+  for (const args of [
+    ['--fault', 'bogus'],
+    ['--udp', '192.0.2.1:8111'],
+    ['--presence', 'sometimes'],
+    ['--capacity', '0'],
+  ]) {
+    const r = await ctap(['virtual', 'serve', ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+  }
+});
