@@ -11,148 +11,9 @@ import { pinProtocol, type PinUvAuthProtocol } from '../ctap2/pin-protocol.js';
 import { CtapError } from '../ctap2/status.js';
 import { timingSafeEqual, utf8Encode, zeroize } from '../util/bytes.js';
 import type { CborMapReader, CborValue } from '../cbor/index.js';
-import { COSE_ALG, PERMISSION } from './constants.js';
+import { PERMISSION } from './constants.js';
+import { parseAaguid, resolveOptions, type ResolvedOptions, type VirtualAuthenticatorOptions } from './options.js';
 import { createInitialState, parseState, serializeState, StateFile, type PersistentState } from './state.js';
-
-export type PresenceMode = 'auto' | 'deny' | { delayMs: number } | ((req: PresenceRequest) => Promise<boolean>);
-export type UvMode = 'none' | 'auto' | 'deny';
-
-export interface PresenceRequest {
-  /** The RP the touch is for, when the command names one. */
-  rpId?: string | undefined;
-  /** Which command asks. */
-  command: string;
-  /** Fires when the host cancels. */
-  signal: AbortSignal;
-}
-
-/** Features a real key may lack; all true by default. Turn one off to simulate an older or smaller key. */
-export interface VirtualFeatures {
-  clientPin: boolean;
-  credMgmt: boolean;
-  largeBlobs: boolean;
-  config: boolean;
-  enterpriseAttestation: boolean;
-  hmacSecret: boolean;
-  hmacSecretMc: boolean;
-  credProtect: boolean;
-  credBlob: boolean;
-  largeBlobKey: boolean;
-  minPinLength: boolean;
-  makeCredUvNotRqd: boolean;
-  selection: boolean;
-}
-
-export interface VirtualAuthenticatorOptions {
-  /** 16 bytes; random on first start (and then kept in the state file). */
-  aaguid?: Uint8Array | string | undefined;
-  /** Set this PIN on a fresh key (ignored when the state file already has one). */
-  pin?: string | undefined;
-  presence?: PresenceMode | undefined;
-  uv?: UvMode | undefined;
-  /** Resident credential slots (default 100). */
-  capacity?: number | undefined;
-  /** Persist state to this file (JSON, atomic writes, 0600). */
-  statePath?: string | undefined;
-  /** Alias of statePath (the device-spec opener passes this name). */
-  stateFile?: string | undefined;
-  /** Behave like a U2F-only key: no CBOR capability. */
-  u2fOnly?: boolean | undefined;
-  versions?: string[] | undefined;
-  maxMsgSize?: number | undefined;
-  /** COSE algorithms offered, in preference order (default ES256, EdDSA). */
-  algorithms?: number[] | undefined;
-  /** PIN/UV auth protocols offered (default [2, 1]). */
-  pinUvAuthProtocols?: number[] | undefined;
-  features?: Partial<VirtualFeatures> | undefined;
-  /** 'packed' with the batch certificate (default) or 'self'. */
-  attestation?: 'batch' | 'self' | undefined;
-  /** Milliseconds after power-up during which reset is allowed (default 10000; Infinity for tests). */
-  resetWindowMs?: number | undefined;
-  firmwareVersion?: number | undefined;
-  /** How long the key waits for a touch before CTAP2_ERR_USER_ACTION_TIMEOUT (default 30000, as real keys). */
-  userPresenceTimeoutMs?: number | undefined;
-  maxCredBlobLength?: number | undefined;
-  maxSerializedLargeBlobArray?: number | undefined;
-  /** Longest allowList/excludeList the key takes (default 16); longer lists get CTAP2_ERR_LIMIT_EXCEEDED. */
-  maxCredentialCountInList?: number | undefined;
-  /** Clock (ms since epoch), for tests. */
-  now?: (() => number) | undefined;
-  /** Hooks around the state file's atomic write (crash tests). */
-  stateFileHooks?: import('./state.js').StateFileHooks | undefined;
-}
-
-export interface ResolvedOptions {
-  presence: PresenceMode;
-  uv: UvMode;
-  capacity: number;
-  u2fOnly: boolean;
-  versions: string[];
-  maxMsgSize: number;
-  algorithms: number[];
-  pinUvAuthProtocols: number[];
-  features: VirtualFeatures;
-  attestation: 'batch' | 'self';
-  resetWindowMs: number;
-  firmwareVersion: number;
-  userPresenceTimeoutMs: number;
-  maxCredBlobLength: number;
-  maxSerializedLargeBlobArray: number;
-  maxCredentialCountInList: number;
-  maxCredentialIdLength: number;
-  now: () => number;
-}
-
-export const DEFAULT_FEATURES: VirtualFeatures = {
-  clientPin: true,
-  credMgmt: true,
-  largeBlobs: true,
-  config: true,
-  enterpriseAttestation: true,
-  hmacSecret: true,
-  hmacSecretMc: true,
-  credProtect: true,
-  credBlob: true,
-  largeBlobKey: true,
-  minPinLength: true,
-  makeCredUvNotRqd: true,
-  selection: true,
-};
-
-export function resolveOptions(o: VirtualAuthenticatorOptions): ResolvedOptions {
-  const capacity = o.capacity ?? 100;
-  if (!Number.isSafeInteger(capacity) || capacity < 0 || capacity > 1_000_000) throw new RangeError('capacity must be an integer from 0 to 1000000');
-  const maxMsgSize = o.maxMsgSize ?? 1200;
-  if (!Number.isSafeInteger(maxMsgSize) || maxMsgSize < 1024 || maxMsgSize > 7609) throw new RangeError('maxMsgSize must be from 1024 to 7609');
-  const algorithms = o.algorithms ?? [COSE_ALG.ES256, COSE_ALG.EdDSA];
-  if (!algorithms.length || algorithms.some((a) => a !== COSE_ALG.ES256 && a !== COSE_ALG.EdDSA)) throw new RangeError('algorithms: the virtual key signs with ES256 (-7) and EdDSA (-8)');
-  const protocols = o.pinUvAuthProtocols ?? [2, 1];
-  if (protocols.some((p) => p !== 1 && p !== 2)) throw new RangeError('pinUvAuthProtocols: 1 and 2 are supported');
-  const maxList = o.maxCredentialCountInList ?? 16;
-  if (!Number.isSafeInteger(maxList) || maxList < 1 || maxList > 1024) throw new RangeError('maxCredentialCountInList must be from 1 to 1024');
-  const features = { ...DEFAULT_FEATURES, ...o.features };
-  if (o.u2fOnly) features.clientPin = false;
-  return {
-    presence: o.presence ?? 'auto',
-    uv: o.uv ?? 'none',
-    capacity,
-    u2fOnly: o.u2fOnly ?? false,
-    versions: o.versions ?? (o.u2fOnly ? ['U2F_V2'] : ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']),
-    maxMsgSize,
-    algorithms,
-    pinUvAuthProtocols: protocols,
-    features,
-    attestation: o.attestation ?? 'batch',
-    resetWindowMs: o.resetWindowMs ?? 10_000,
-    firmwareVersion: o.firmwareVersion ?? 0x010000,
-    userPresenceTimeoutMs: o.userPresenceTimeoutMs ?? 30_000,
-    maxCredBlobLength: o.maxCredBlobLength ?? 32,
-    maxSerializedLargeBlobArray: o.maxSerializedLargeBlobArray ?? 4096,
-    maxCredentialCountInList: maxList,
-    maxCredentialIdLength: 128,
-    now: o.now ?? Date.now,
-  };
-}
 
 export interface TokenState {
   protocol: number;
@@ -173,7 +34,6 @@ export interface VolatileState {
   token: TokenState | undefined;
   /** Consecutive wrong PINs since power-up (3 → PIN_AUTH_BLOCKED). */
   pinFailuresSincePowerUp: number;
-  uvFailuresSincePowerUp: number;
   /** getNextAssertion / credentialManagement enumeration state. */
   pending: PendingOperation | undefined;
 }
@@ -185,6 +45,18 @@ export type PendingOperation = {
   remaining: number;
   expiresAt: number;
 };
+
+export {
+  DEFAULT_FEATURES,
+  parseAaguid,
+  resolveOptions,
+  type PresenceMode,
+  type PresenceRequest,
+  type ResolvedOptions,
+  type UvMode,
+  type VirtualAuthenticatorOptions,
+  type VirtualFeatures,
+} from './options.js';
 
 /** A token not used within 30 s of issue expires; none lives past 10 minutes (CTAP 2.2 §6.5.2.1). */
 export const TOKEN_INITIAL_USAGE_MS = 30_000;
@@ -234,7 +106,6 @@ export class AuthenticatorCore {
       pinUvAuthToken: randomBytes(32),
       token: undefined,
       pinFailuresSincePowerUp: 0,
-      uvFailuresSincePowerUp: 0,
       pending: undefined,
     };
   }
@@ -308,17 +179,6 @@ export class AuthenticatorCore {
   checkPinHash(pinHash: Uint8Array): boolean {
     return this.state.pinHash !== undefined && timingSafeEqual(this.state.pinHash, pinHash);
   }
-}
-
-export function parseAaguid(a: Uint8Array | string | undefined): Uint8Array {
-  if (a === undefined) return randomBytes(16);
-  if (a instanceof Uint8Array) {
-    if (a.length !== 16) throw new RangeError('aaguid must be 16 bytes');
-    return a.slice();
-  }
-  const hex = a.replace(/-/g, '');
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new RangeError('aaguid must be a UUID (8-4-4-4-12 hex digits)');
-  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 }
 
 /** One request's view of the authenticator. */
