@@ -20,6 +20,11 @@ export const doctorCommand: CommandDef = {
       checks.push(await udevCheck());
       if (backend.devices) checks.push(...(await accessChecks(backend.devices)));
     }
+    if (process.platform === 'win32') {
+      // raw HID needs Administrator on Windows: which route ceremonies take, and whether webauthn.dll loads
+      const { routeChecks } = await import('../../platform/windows/index.js');
+      checks.push(...(await routeChecks()));
+    }
     const spec = ctx.args.globals.device;
     const explicit = spec !== 'auto';
     if (explicit || backend.devices?.length === 1) {
