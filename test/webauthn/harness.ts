@@ -8,6 +8,7 @@ import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simpl
 import type { AuthenticationResponseJSON, RegistrationResponseJSON, WebAuthnCredential } from '@simplewebauthn/server';
 import { VirtualAuthenticator } from '../../src/virtual/authenticator.js';
 import type { VirtualAuthenticatorOptions } from '../../src/virtual/core.js';
+import type { FaultInjector } from '../../src/virtual/fault-types.js';
 import { WebAuthnClient, type WebAuthnClientOptions } from '../../src/webauthn/client.js';
 import type { InteractionEvent, Interaction } from '../../src/webauthn/interaction.js';
 import { base64urlEncode } from '../../src/webauthn/base64url.js';
@@ -26,7 +27,7 @@ export interface Bench {
 }
 
 export async function bench(
-  keyOptions: VirtualAuthenticatorOptions = {},
+  keyOptions: VirtualAuthenticatorOptions & { faults?: FaultInjector | undefined } = {},
   interaction: Interaction = {},
   clientOptions: Partial<WebAuthnClientOptions> = {},
 ): Promise<Bench> {

@@ -9,7 +9,6 @@ import type { FaultInjector } from '../../src/virtual/fault-types.js';
 import { WebAuthnError } from '../../src/webauthn/errors.js';
 import { concatBytes } from '../../src/util/bytes.js';
 import { bench, challenge, creationOptions, RP_ID } from './harness.js';
-import type { VirtualAuthenticatorOptions } from '../../src/virtual/core.js';
 
 const CTAPHID_CBOR = 0x10;
 
@@ -29,7 +28,7 @@ function rewriteAuthData(command: number, edit: (authData: Uint8Array) => Uint8A
 const unknownError = (what: RegExp) => (e: unknown) => e instanceof WebAuthnError && e.name === 'UnknownError' && what.test(e.message);
 
 async function withFault(faults: FaultInjector, run: (b: Awaited<ReturnType<typeof bench>>) => Promise<void>): Promise<void> {
-  const b = await bench({ faults } as VirtualAuthenticatorOptions);
+  const b = await bench({ faults });
   try {
     await run(b);
   } finally {
@@ -71,7 +70,8 @@ test('getAssertion: a wrong rpIdHash, UP clear, or an unrequested extension outp
 test('UV required but the UV flag is clear: refused', async () => {
   let armed = false;
   const inner = rewriteAuthData(0x02, (a) => { const c = a.slice(); c[32]! &= ~0x04; return c; });
-  const b = await bench({ pin: '1234', faults: { onResponse: (tx, p) => (armed ? inner.onResponse!(tx, p) : p) } } as VirtualAuthenticatorOptions, { 'pin-required': () => '1234' });
+  const faults: FaultInjector = { onResponse: (tx, p) => (armed ? inner.onResponse!(tx, p) : p) };
+  const b = await bench({ pin: '1234', faults }, { 'pin-required': () => '1234' });
   try {
     const r = await b.client.create(creationOptions());
     armed = true;
