@@ -322,7 +322,8 @@ test('a pending U2F touch is forgotten by a power cycle, and the prompt is told 
     await new Promise((r) => setTimeout(r, 10));
     assert.equal((await raw(k.channel, reg)).sw, 0x9000, 'the touch is used');
     assert.equal((await raw(k.channel, reg)).sw, 0x6985, '... once');
-    assert.deepEqual(signals.map((x) => x.aborted), [true, false], 'the first prompt was called off by the power cycle');
+    assert.equal(asked, 3, 'the next request waits for a new touch');
+    assert.deepEqual(signals.map((x) => x.aborted), [true, false, false], 'the first prompt was called off by the power cycle');
   } finally {
     await k.close();
   }
