@@ -27,6 +27,7 @@ export {
 } from './core.js';
 export { CtapHidDevice, type CtapHidApplication, type CommandTransportContext, type CtapHidDeviceOptions, type PacketSink } from './ctaphid-device.js';
 export type { FaultInjector, FaultTransaction, FaultTransactionAction, FaultDeviceControl, FaultOutgoingContext } from './fault-types.js';
+export { FaultPlan, FaultSpecError, parseFaultSpec, parseFaultSpecs, FAULT_KINDS, type FaultKind, type FaultRule, type FaultRecord, type FaultCommandFilter } from './faults.js';
 export { VirtualHidPort } from './port.js';
 export { VirtualStateError, type VirtualStateErrorCode, type StateFileHooks } from './state.js';
 export { serveVirtualUdp, type VirtualUdpServer, type VirtualUdpServerOptions } from './udp-server.js';
