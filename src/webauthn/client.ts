@@ -32,7 +32,9 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from './options-json.js';
-import { resolveRpId, type VerifyRpId } from './origin.js';
+import { checkAppId, resolveRpId, type VerifyRpId } from './origin.js';
+import { HidError } from '../hid/errors.js';
+import { notify } from './interaction.js';
 
 export interface WebAuthnClientOptions {
   /** The caller's origin, e.g. "https://example.com" (what clientDataJSON carries). */
@@ -90,6 +92,7 @@ export class WebAuthnClient {
         : (options as PublicKeyCredentialCreationOptions);
       const p = normalizeCreationOptions(dict);
       const rp = await resolveRpId(this.origin, p.rp.id, this.#verifyRpId);
+      if (p.extensions.appidExclude !== undefined && !this.#verifyRpId) checkAppId(p.extensions.appidExclude, rp.origin);
       const cd = buildClientData('webauthn.create', p.challenge, rp.origin.serialized, this.#topOrigin);
       return await this.#withDevice(call.timeoutMs ?? p.timeoutMs, call.signal, (handle, ctx) =>
         runCreate(handle, p, {
@@ -112,6 +115,7 @@ export class WebAuthnClient {
       const dict = isJsonOptions(options) ? parseRequestOptionsFromJSON(options as PublicKeyCredentialRequestOptionsJSON) : (options as PublicKeyCredentialRequestOptions);
       const p = normalizeRequestOptions(dict);
       const rp = await resolveRpId(this.origin, p.rpId, this.#verifyRpId);
+      if (p.extensions.appid !== undefined && !this.#verifyRpId) checkAppId(p.extensions.appid, rp.origin);
       const cd = buildClientData('webauthn.get', p.challenge, rp.origin.serialized, this.#topOrigin);
       return await this.#withDevice(call.timeoutMs ?? p.timeoutMs, call.signal, (handle, ctx) =>
         runGet(handle, p, { rpId: rp.rpId, clientDataJSON: cd.json, clientDataHash: cd.hash }, ctx),
@@ -144,6 +148,7 @@ export class WebAuthnClient {
         await this.#provider.release?.(handle);
       }
     } catch (e) {
+      if (e instanceof HidError && e.code === 'DEVICE_REMOVED') notify(this.#interaction, { type: 'removed', device: ctx.device }, new AbortController().signal);
       if (ctx.timedOut && !(e instanceof WebAuthnError && e.name !== 'AbortError')) {
         throw new WebAuthnError('NotAllowedError', 'The operation either timed out or was not allowed.', { cause: e });
       }

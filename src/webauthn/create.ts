@@ -16,7 +16,7 @@ import { Ctap1Session } from '../ctap1/session.js';
 import { sha256 } from '../crypto/hashes.js';
 import { bytesEqual, utf8Encode } from '../util/bytes.js';
 import type { CeremonyContext } from './ceremony-context.js';
-import { batchCredentialList, findCredential } from './credential-list.js';
+import { batchCredentialList, findCredential, waitForTouch } from './credential-list.js';
 import { conveyAttestation } from './attestation-conveyance.js';
 import { createRegistrationCredential, type RegistrationCredential } from './credential.js';
 import type { AuthenticatorHandle } from './device-handle.js';
@@ -80,6 +80,13 @@ async function runCreateCtap2(
     if (batches.length > 1) {
       const hit = await findCredential(session, s.rpId, batches.slice(0, -1), uv.token, ctx);
       if (hit) excludeList = [hit];
+    }
+    // appidExclude (§10.1.2): a U2F-era credential registered under the AppID also excludes this key.
+    if (p.extensions.appidExclude !== undefined && batches.length > 0) {
+      if (await findCredential(session, p.extensions.appidExclude, batches, undefined, ctx)) {
+        await waitForTouch(session, info, ctx);
+        throw excluded();
+      }
     }
 
     const plan = planCreateExtensions(p.extensions, info, rk, p.residentKey === 'required', s.defaultCredProtect);
@@ -152,10 +159,13 @@ async function runCreateU2f(handle: AuthenticatorHandle, p: CreationParams, s: C
   if (p.userVerification === 'required') throw new WebAuthnError('ConstraintError', 'This U2F key cannot verify its user.');
   const u2f = new Ctap1Session(handle.transport);
   const appParam = sha256(utf8Encode(s.rpId));
-  // Exclude list: check-only on each handle; an owned one ends in InvalidStateError after a touch.
+  // Exclude list: check-only on each handle (also under appidExclude); an owned one ends in InvalidStateError after a touch.
+  const appParams = [appParam, ...(p.extensions.appidExclude !== undefined ? [sha256(utf8Encode(p.extensions.appidExclude))] : [])];
   for (const d of p.excludeCredentials) {
     if (d.id.length === 0 || d.id.length > 255) continue;
-    if (await u2f.isKeyHandleValid(appParam, d.id, ctx.call())) {
+    let owned = false;
+    for (const ap of appParams) owned ||= await u2f.isKeyHandleValid(ap, d.id, ctx.call());
+    if (owned) {
       ctx.expectTouch();
       await u2f.register(new Uint8Array(32), sha256(utf8Encode('.dummy')), ctx.call()); // the touch browsers wait for
       throw excluded();

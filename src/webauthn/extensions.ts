@@ -87,6 +87,7 @@ export function createClientResults(ext: CreationExtensions, rk: boolean, proces
   if (ext.hmacCreateSecret) r.hmacCreateSecret = processed['hmac-secret'] === true;
   if (ext.largeBlob) r.largeBlob = { supported: sent.has('largeBlobKey') && processed.largeBlobKey instanceof Uint8Array };
   if (ext.credBlob !== undefined) r.credBlob = processed.credBlob === true;
+  if (ext.appidExclude !== undefined) r.appidExclude = true;
   return r;
 }
 

@@ -9,7 +9,7 @@
  * a domain). IP-address origins are refused: an IP is not a valid domain.
  */
 import { webAuthnError } from './errors.js';
-import { publicSuffix } from './public-suffix.js';
+import { publicSuffix, registrableDomain } from './public-suffix.js';
 
 /** An app's own decision (e.g. related origins, an Electron custom scheme). Returning false is a SecurityError. */
 export type VerifyRpId = (rpId: string, origin: string) => boolean | Promise<boolean>;
@@ -120,4 +120,26 @@ export async function resolveRpId(origin: string, rpId: string | undefined, veri
     );
   }
   return { rpId: host, origin: caller };
+}
+
+/**
+ * The appid / appidExclude extensions (WebAuthn §10.1.1, §10.1.2): the FIDO
+ * AppID must be an https URL of the same site as the caller. The full FIDO
+ * facet algorithm fetches a trusted-facets list over the network; like
+ * Chromium, the client instead accepts only an AppID whose registrable
+ * domain equals the origin's (so no fetch is ever made). Returns the AppID
+ * string to hash; SecurityError otherwise.
+ */
+export function checkAppId(appid: string, caller: CallerOrigin): string {
+  let url: URL;
+  try {
+    url = new URL(appid);
+  } catch {
+    throw webAuthnError('SecurityError', `The appid "${appid}" is not a URL`);
+  }
+  if (url.protocol !== 'https:') throw webAuthnError('SecurityError', `The appid "${appid}" must be an https URL`);
+  const a = registrableDomain(url.hostname) ?? url.hostname;
+  const o = registrableDomain(caller.host) ?? caller.host;
+  if (a !== o) throw webAuthnError('SecurityError', `The appid "${appid}" is not of the same site as ${caller.serialized}`);
+  return appid;
 }

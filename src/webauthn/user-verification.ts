@@ -90,6 +90,10 @@ export async function obtainUserVerification(session: Ctap2Session, info: Authen
     if (caps.uvSupported) throw refuse('User verification is required, but the key\'s built-in user verification is not set up (no fingerprint enrolled).', 'CTAP2_ERR_UV_INVALID');
     throw new WebAuthnError('ConstraintError', 'User verification is required, but this key cannot verify its user (it has neither a PIN nor built-in user verification).');
   }
+  if (caps.pinSet && info.forcePINChange === true && !caps.uvConfigured) {
+    // CTAP 2.1 §6.5.5.7: no token until the PIN is changed; a ceremony cannot change it for the user.
+    throw refuse('The key requires its PIN to be changed before it can be used (for example `ctap pin change`).', 'CTAP2_ERR_PIN_POLICY_VIOLATION');
+  }
   const permissions: PermissionName[] = [req.phase === 'create' ? 'mc' : 'ga', ...(req.extraPermissions ?? [])];
   if (req.phase === 'create') permissions.push('ga'); // silent exclude-list probes need getAssertion
   const pin = new ClientPin(session);
