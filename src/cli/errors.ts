@@ -121,7 +121,7 @@ function nextStep(e: unknown): string | undefined {
       case 'CTAP2_ERR_PUAT_REQUIRED':
         return 'This needs the key\'s PIN: give it with --pin-stdin, CTAP_PIN, or at the prompt.';
       case 'CTAP2_ERR_PIN_POLICY_VIOLATION':
-        return 'The new PIN does not meet the key\'s rules (see minPINLength in `ctap info`); choose a longer one.';
+        return 'The PIN does not meet the key\'s rules: if `ctap pin status` says it must be changed, run `ctap pin change`; a new PIN needs at least minPINLength characters.';
       case 'CTAP2_ERR_KEEPALIVE_CANCEL':
         return 'The operation was cancelled.';
       case 'CTAP2_ERR_USER_ACTION_TIMEOUT':
