@@ -140,8 +140,29 @@ test('config: toggleAlwaysUv and enterprise attestation need the acfg permission
   const cdh = randomBytes(32);
   const mc = new Map<number, CborValue>([[1, cdh], [2, { id: 'x.example' }], [3, { id: utf8Encode('u') }], [4, [{ alg: -7, type: 'public-key' }]]]);
   assert.equal((await host.cbor(CTAP2_CMD.makeCredential, mc)).status, 0x36);
-  assert.equal((await host.cbor(CTAP2_CMD.config, cfg(0x01))).status, 0);
+  // alwaysUv is on now: every makeCredential below carries a fresh PIN token.
+  const epMc = async (ep: number): Promise<Map<number, CborValue>> => {
+    const cdh = randomBytes(32);
+    const tok = await pinToken(host, 2, '1234', 0x01, 'x.example');
+    return new Map<number, CborValue>([
+      [1, cdh],
+      [2, { id: 'x.example' }],
+      [3, { id: utf8Encode('u') }],
+      [4, [{ alg: -7, type: 'public-key' }]],
+      [8, tok.proto.authenticate(tok.token!, cdh)],
+      [9, 2],
+      [10, ep],
+    ]);
+  };
+  assert.equal((await host.cbor(CTAP2_CMD.makeCredential, await epMc(1))).status, 0x02, 'enterprise attestation not enabled yet');
+  // Each new token replaces the last, so config needs a fresh acfg token now.
+  assert.equal((await host.cbor(CTAP2_CMD.config, cfg(0x01))).status, 0x33, 'the acfg token was replaced');
+  assert.equal((await host.cbor(CTAP2_CMD.config, cfg(0x01, (await pinToken(host, 2, '1234', 0x20)).token))).status, 0);
   assert.equal(decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value).options.ep, true);
+  const epRes = await host.cbor(CTAP2_CMD.makeCredential, await epMc(2));
+  assert.equal(epRes.status, 0);
+  assert.equal(CborMapReader.from(epRes.value, 'mc').bool(4), true, 'epAtt');
+  assert.equal((await host.cbor(CTAP2_CMD.makeCredential, await epMc(3))).status, 0x2c, 'only 1 and 2 exist');
   assert.equal((await host.cbor(CTAP2_CMD.config, cfg(0x7e))).status, 0x3e);
   assert.equal((await host.cbor(CTAP2_CMD.config, new Map<number, CborValue>([[1, 0x02]]))).status, 0x36);
   const bad = cfg(0x02, randomBytes(32));
