@@ -93,7 +93,7 @@ async function runCreateCtap2(
     const ctapExtensions = await prepareExtensions('create', plan.ctap, opCtx);
     const sent = new Set(ctapExtensions?.keys() ?? []);
 
-    const enterprise = p.attestation === 'enterprise' && info.options.ep !== undefined && s.enterpriseAttestationRpIds.includes(s.rpId) ? 2 : undefined;
+    const enterprise = p.attestation === 'enterprise' && info.options.ep === true && s.enterpriseAttestationRpIds.includes(s.rpId) ? 2 : undefined;
     ctx.expectTouch();
     let res: MakeCredentialResponse;
     try {

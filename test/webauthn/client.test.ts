@@ -278,6 +278,20 @@ test('long credential lists: too-long ids dropped, the rest batched by maxCreden
   }
 });
 
+test('long lists on a PIN-protected key: the silent probes use the PIN token (credProtect 3 credentials too)', async () => {
+  const b = await bench({ pin: '1234' }, { 'pin-required': () => '1234' });
+  try {
+    const reg = await b.client.create(creationOptions({ extensions: { credentialProtectionPolicy: 'userVerificationRequired' } }));
+    const decoys = Array.from({ length: 40 }, (_, i) => ({ type: 'public-key', id: new Uint8Array(64).fill(i + 1) }));
+    const allow = [...decoys, { type: 'public-key', id: reg.rawId }];
+    await assert.rejects(b.client.create(creationOptions({ excludeCredentials: allow })), isName('InvalidStateError'));
+    const login = await b.client.get({ challenge: challenge(), rpId: RP_ID, userVerification: 'required', allowCredentials: allow });
+    assert.equal(login.id, reg.id);
+  } finally {
+    await b.close();
+  }
+});
+
 test('several discoverable accounts: select-account lists them and the choice decides the userHandle', async () => {
   const seen: { id: Uint8Array; name?: string | undefined }[][] = [];
   // Without UV the key returns only user.id (CTAP 2.1 §6.2.2: no name or displayName), so choose by id.
