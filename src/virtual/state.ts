@@ -10,7 +10,7 @@
  * whatever the key acknowledged is durable. A file that cannot be parsed is
  * reported (VirtualStateError STATE_CORRUPT) and never replaced.
  */
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { p256Generate, p256PublicFromPrivate, randomBytes } from '../crypto/primitives.js';
 import { CtapBridgeError } from '../util/errors.js';
@@ -240,7 +240,7 @@ export interface StateFileHooks {
   beforeRename?(tempPath: string): void | Promise<void>;
 }
 
-/** Reads and writes one state file. */
+/** Reads and writes one state file. One process at a time may use a given file. */
 export class StateFile {
   readonly path: string;
   hooks: StateFileHooks | undefined;
@@ -259,7 +259,28 @@ export class StateFile {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new VirtualStateError('STATE_IO', `cannot read virtual key state ${this.path}: ${(e as Error).message}`, { cause: e, path: this.path });
     }
-    return parseState(text, this.path);
+    const state = parseState(text, this.path);
+    await this.#removeStaleTemps();
+    return state;
+  }
+
+  /**
+   * A crash between write and rename leaves `.NAME.PID.RAND.tmp` behind; the
+   * state file itself is intact, so the leftovers are removed (one process
+   * per state file is assumed).
+   */
+  async #removeStaleTemps(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `.${basename(this.path)}.`;
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (n.startsWith(prefix) && /^\d+\.[0-9a-f]{12}\.tmp$/.test(n.slice(prefix.length))) await unlink(join(dir, n)).catch(() => undefined);
+    }
   }
 
   /** Atomic replace: temp file, fsync, rename, fsync the directory. */

@@ -145,8 +145,10 @@ test('a process killed between write and rename loses nothing acknowledged', asy
   assert.equal(out.signal, 'SIGKILL', 'the child died mid-write');
   const acked = out.stdout.trim().split('\n').filter((l) => l.startsWith('acked ')).map((l) => l.slice(6));
   assert.ok(acked.length >= 2, `the child acknowledged credentials first (${out.stdout})`);
-  // A temp file may be left behind by the crash; the state file itself is intact.
+  // The crash left its temp file behind; the state file itself is intact, and a restart removes the leftover.
+  assert.equal((await readdir(dir)).filter((f) => f.endsWith('.tmp')).length, 1);
   const key = await VirtualAuthenticator.create({ statePath: path });
+  assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), []);
   const host = await TestCtapHidHost.open(key.port());
   const { CborMapReader } = await import('../../src/cbor/index.js');
   const found: string[] = [];
