@@ -155,7 +155,7 @@ export function decodeClientPinResponse(value: unknown): ClientPinResponse {
 export class PinUvAuthToken {
   readonly protocol: PinUvAuthProtocol;
   readonly token: Uint8Array;
-  /** Permission bits (0 for a legacy getPinToken token, which has mc|ga implicitly). */
+  /** Permission bits; 0 for a legacy getPinToken token (no explicit permissions: the key decides). */
   readonly permissions: number;
   readonly rpId: string | undefined;
   #destroyed = false;
@@ -175,10 +175,14 @@ export class PinUvAuthToken {
     return this.#destroyed;
   }
 
-  /** True when the token was granted `name` (legacy tokens: mc and ga only). */
+  /** True when the token was granted `name`; a legacy token (permissions 0) is not restricted by the client. */
   has(name: PermissionName): boolean {
-    if (this.permissions === 0) return name === 'mc' || name === 'ga';
+    if (this.permissions === 0) return true;
     return permissionNames(this.permissions).includes(name);
+  }
+
+  get legacy(): boolean {
+    return this.permissions === 0;
   }
 
   authenticate(message: Uint8Array): Uint8Array {
@@ -352,19 +356,15 @@ export class ClientPin {
 
   /**
    * A token for the given permissions: getPinUvAuthTokenUsingPinWithPermissions
-   * when the key supports pinUvAuthToken, otherwise the legacy getPinToken
-   * (whose token only covers makeCredential/getAssertion; asking it for any
-   * other permission fails here with a clear error).
+   * when the key supports pinUvAuthToken; otherwise (CTAP 2.0 and
+   * FIDO_2_1_PRE keys) the legacy getPinToken, whose token the key accepts
+   * for everything it can do (the preview credential management and bio
+   * commands included), so `permissions` is then 0.
    */
   async getPinUvAuthTokenUsingPin(pin: PinInput, request: TokenRequest, opts?: TransactOptions): Promise<PinUvAuthToken> {
     const info = await this.info(opts);
     const permissions = permissionMask(request.permissions);
-    if (infoOption(info, 'pinUvAuthToken') !== true) {
-      if ((permissions & ~0x03) !== 0) {
-        throw new UnsupportedFeatureError('pinUvAuthToken', `this key does not support pinUvAuthToken permissions (${permissionNames(permissions & ~0x03).join(', ')}): only a legacy PIN token is available`, { command: CTAP2_CMD.clientPin });
-      }
-      return this.getPinToken(pin, opts);
-    }
+    if (infoOption(info, 'pinUvAuthToken') !== true) return this.getPinToken(pin, opts);
     return this.#tokenWithPin(CLIENT_PIN_SUBCOMMAND.getPinUvAuthTokenUsingPinWithPermissions, pin, permissions, request.rpId, opts);
   }
 
