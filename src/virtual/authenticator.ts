@@ -64,7 +64,7 @@ export class VirtualAuthenticator implements CtapHidApplication {
   }
 
   /** Create a key; with `statePath`, its state is loaded from (or created in) that file. Throws VirtualStateError for a bad file. */
-  static async create(options: VirtualAuthenticatorOptions & { faults?: FaultInjector | undefined } = {}): Promise<VirtualAuthenticator> {
+  static async create(options: VirtualAuthenticatorOptions = {}): Promise<VirtualAuthenticator> {
     const core = await AuthenticatorCore.create(options);
     const auth = new VirtualAuthenticator(core, options.faults);
     await tryAttachU2f(auth);

@@ -84,8 +84,8 @@ async function loadFaultParser(): Promise<FaultParser | undefined> {
 }
 
 /** VirtualAuthenticator options from CLI strings. Throws VirtualOptionError naming the flag. */
-export async function virtualOptionsFromCli(o: VirtualCliOptions): Promise<VirtualAuthenticatorOptions & { faults?: FaultInjector | undefined }> {
-  const out: VirtualAuthenticatorOptions & { faults?: FaultInjector | undefined } = {
+export async function virtualOptionsFromCli(o: VirtualCliOptions): Promise<VirtualAuthenticatorOptions> {
+  const out: VirtualAuthenticatorOptions = {
     presence: parsePresence(o.presence, o.prompt),
     uv: parseUv(o.uv),
     u2fOnly: o.u2fOnly ?? false,

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from '../crypto/primitives.js';
 import { COSE_ALG } from './constants.js';
+import type { FaultInjector } from './fault-types.js';
 import type { StateFileHooks } from './state.js';
 
 export type PresenceMode = 'auto' | 'deny' | { delayMs: number } | ((req: PresenceRequest) => Promise<boolean>);
@@ -70,6 +71,8 @@ export interface VirtualAuthenticatorOptions {
   maxCredentialCountInList?: number | undefined;
   /** Clock (ms since epoch), for tests. */
   now?: (() => number) | undefined;
+  /** Fault injection at the CTAPHID layer (faults.ts FaultPlan, or any FaultInjector). */
+  faults?: FaultInjector | undefined;
   /** Hooks around the state file's atomic write (crash tests). */
   stateFileHooks?: StateFileHooks | undefined;
 }
