@@ -160,5 +160,5 @@ export function humanMessage(e: unknown): string {
   const step = nextStep(e);
   if (!step) return e.message;
   const ctap = findCause(e, CtapError);
-  return ctap ? `${step} (${ctap.specName})` : `${e.message}. ${step}`;
+  return ctap ? `${step} (${ctap.specName})` : `${e.message}${/[.?!]$/.test(e.message) ? '' : '.'} ${step}`;
 }
