@@ -14,7 +14,7 @@ import { CeremonyContext } from './ceremony-context.js';
 import { buildClientData } from './client-data.js';
 import { runCreate } from './create.js';
 import type { AuthenticationCredential, RegistrationCredential } from './credential.js';
-import { singleDeviceProvider, type DeviceInput, type DeviceProvider } from './device-handle.js';
+import { singleDeviceProvider, type AuthenticatorHandle, type DeviceInput, type DeviceProvider } from './device-handle.js';
 import { toWebAuthnError, WebAuthnError } from './errors.js';
 import { runGet } from './get.js';
 import type { Interaction } from './interaction.js';
@@ -93,6 +93,10 @@ export class WebAuthnClient {
       const p = normalizeCreationOptions(dict);
       const rp = await resolveRpId(this.origin, p.rp.id, this.#verifyRpId);
       if (p.extensions.appidExclude !== undefined && !this.#verifyRpId) checkAppId(p.extensions.appidExclude, rp.origin);
+      if (p.authenticatorAttachment === 'platform') {
+        // A security key is a cross-platform authenticator: it can never satisfy this (a browser would time out).
+        throw new WebAuthnError('NotAllowedError', 'The RP asked for a platform authenticator; this client only reaches security keys (cross-platform).');
+      }
       const cd = buildClientData('webauthn.create', p.challenge, rp.origin.serialized, this.#topOrigin);
       return await this.#withDevice(call.timeoutMs ?? p.timeoutMs, call.signal, (handle, ctx) =>
         runCreate(handle, p, {
@@ -133,7 +137,7 @@ export class WebAuthnClient {
   async #withDevice<T>(
     timeoutMs: number,
     signal: AbortSignal | undefined,
-    run: (handle: import('./device-handle.js').AuthenticatorHandle, ctx: CeremonyContext) => Promise<T>,
+    run: (handle: AuthenticatorHandle, ctx: CeremonyContext) => Promise<T>,
   ): Promise<T> {
     if (!this.#provider) {
       throw new TypeError('WebAuthnClient has no device: pass { device } (an HidPort, CtapTransport, Ctap2Session, or a provider from device/select.ts)');

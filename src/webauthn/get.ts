@@ -6,7 +6,7 @@
  * hmacGetSecret) and the response checks.
  */
 import { getAssertion, getNextAssertion, type GetAssertionResponse } from '../ctap2/get-assertion.js';
-import { ClientPin } from '../ctap2/client-pin.js';
+import { ClientPin, type PinUvAuthToken } from '../ctap2/client-pin.js';
 import { LargeBlobs } from '../ctap2/large-blobs.js';
 import { OperationContext, prepareExtensions, processExtensions } from '../ctap2/extensions/index.js';
 import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
@@ -181,7 +181,7 @@ async function largeBlobIo(
   session: Ctap2Session,
   plan: { read?: true; write?: Uint8Array } | undefined,
   key: Uint8Array | undefined,
-  token: import('../ctap2/client-pin.js').PinUvAuthToken | undefined,
+  token: PinUvAuthToken | undefined,
   ctx: CeremonyContext,
 ): Promise<Record<string, unknown>> {
   if (!plan || !key) return plan?.write ? { written: false } : {};

@@ -317,6 +317,7 @@ test('SecurityError and option errors come before the key is touched; an abort i
     await assert.rejects(b.client.create(creationOptions({ rp: { id: 'evil.com', name: 'x' } })), isName('SecurityError'));
     await assert.rejects(b.client.get({ challenge: challenge(), rpId: 'github.io' }), isName('SecurityError'));
     await assert.rejects(b.client.create(creationOptions({}, new Uint8Array(65))), isName('TypeError'));
+    await assert.rejects(b.client.create(creationOptions({ authenticatorSelection: { authenticatorAttachment: 'platform' } })), isName('NotAllowedError'));
     assert.equal(b.events.length, 0, 'no touch was asked for');
     const ac = new AbortController();
     ac.abort();
