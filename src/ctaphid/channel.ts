@@ -230,6 +230,7 @@ export class CtapHidChannel implements CtapTransport {
     signal: AbortSignal,
     onKeepalive: ((status: KeepaliveStatus) => void) | undefined,
   ): Promise<Uint8Array> {
+    let busy: CtapHidError | undefined;
     try {
       if (this.#dirty) await this.#resync(deadline, signal);
       let backoff = this.#busyBackoffMs;
@@ -238,6 +239,7 @@ export class CtapHidChannel implements CtapTransport {
           return await this.#exchange(cmd, payload, deadline, signal, onKeepalive);
         } catch (e) {
           if (!(e instanceof CtapHidError && e.hidError === CTAPHID_ERR.CHANNEL_BUSY)) throw e;
+          busy = e;
           if (deadline.remaining() <= 0) throw busyError(e);
           // Jitter keeps two waiting hosts from retrying in lockstep.
           const wait = Math.min(Math.round(backoff * (0.75 + Math.random() * 0.5)), deadline.remaining());
@@ -247,7 +249,10 @@ export class CtapHidChannel implements CtapTransport {
         }
       }
     } catch (e) {
-      throw this.#settle(e, signal);
+      const settled = this.#settle(e, signal);
+      // The deadline can pass anywhere in a retry (a slow machine): after CHANNEL_BUSY it is still "busy until the deadline".
+      if (busy && settled instanceof TimeoutError) throw busyError(busy);
+      throw settled;
     }
   }
 

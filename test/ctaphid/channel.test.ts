@@ -49,7 +49,7 @@ test('open: INIT on the broadcast CID with an 8-byte nonce; the reply is parsed'
   const { channel } = await openChannel(dev, { nonce: fixedNonce });
   const init = dev.port.writes[0]!;
   assert.deepEqual([...init.subarray(0, 15)], [0xff, 0xff, 0xff, 0xff, 0x86, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8]);
-  assert.ok(init.subarray(15).every((b) => b === 0));
+  assert.ok(init.subarray(15).every((b) => b === 0), 'init.subarray(15).every((b) => b === 0)');
   assert.equal(channel.cid, CID);
   assert.deepEqual(channel.init, {
     cid: CID,
@@ -136,7 +136,7 @@ test('CHANNEL_BUSY until the deadline → CtapHidError BUSY', T, async () => {
   const { dev, channel } = await openChannel();
   dev.respond = (req, d) => d.sendError(req.cid, 0x06);
   await assert.rejects(channel.ping(Uint8Array.of(1), { timeoutMs: 60 }), (e: unknown) => {
-    assert.ok(e instanceof CtapHidError);
+    assert.ok(e instanceof CtapHidError, String(e));
     assert.equal(e.code, 'BUSY');
     assert.equal(e.specName, 'ERR_CHANNEL_BUSY');
     return true;
@@ -155,7 +155,7 @@ test('CTAPHID_ERROR in the middle of a message → typed error with the spec nam
     d.sendError(req.cid, 0x04);
   };
   await assert.rejects(channel.cbor(Uint8Array.of(4)), (e: unknown) => {
-    assert.ok(e instanceof CtapHidError);
+    assert.ok(e instanceof CtapHidError, String(e));
     assert.equal(e.code, 'CTAPHID_ERROR');
     assert.equal(e.hidError, 0x04);
     assert.equal(e.specName, 'ERR_INVALID_SEQ');
@@ -453,4 +453,15 @@ test('an onKeepalive callback that throws: the error reaches the caller, the key
   );
   assert.deepEqual(dev.cancels, [CID]);
   assert.deepEqual(await channel.cbor(Uint8Array.of(4)), Uint8Array.of(0));
+});
+
+test('CHANNEL_BUSY, then the deadline passes elsewhere in the retry (a slow port): still BUSY, not a bare timeout', T, async () => {
+  const { dev, channel } = await openChannel();
+  dev.respond = (req, d) => d.sendError(req.cid, 0x06);
+  const read = dev.port.read.bind(dev.port);
+  dev.port.read = async (ms, signal) => {
+    if (ms === 0) await new Promise((r) => setTimeout(r, 40)); // every non-blocking poll is slow
+    return read(ms, signal);
+  };
+  await assert.rejects(channel.ping(Uint8Array.of(1), { timeoutMs: 60 }), (e: unknown) => e instanceof CtapHidError && e.code === 'BUSY');
 });

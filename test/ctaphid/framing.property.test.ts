@@ -23,7 +23,7 @@ test('encode → reassemble is the identity (report sizes 64, 32, 48)', () => {
         assert.equal(p.length, size);
         m = r.push(p);
       }
-      assert.ok(m);
+      assert.ok(m, 'm');
       assert.equal(m.cid, cid);
       assert.equal(m.cmd, cmd);
       assert.deepEqual(m.payload, payload);
@@ -48,7 +48,7 @@ function feed(cid: number, reports: Uint8Array[]): void {
     }
     if (m) {
       assert.equal(m.cid, cid);
-      assert.ok(m.payload.length <= 7609);
+      assert.ok(m.payload.length <= 7609, 'm.payload.length <= 7609');
       assert.equal(r.inProgress, false);
     }
   }
@@ -124,7 +124,7 @@ test('mutated valid streams (flip, drop, duplicate, swap, truncate, foreign CID,
       try {
         const d = decodeReportStream(whole);
         assert.equal(d.packets.length, whole.length / 64);
-        for (const m of d.messages) assert.ok(m.payload.length <= 7609);
+        for (const m of d.messages) assert.ok(m.payload.length <= 7609, 'm.payload.length <= 7609');
       } catch (e) {
         assert.ok(e instanceof CtapHidError, `unexpected ${String(e)}`);
       }

@@ -44,7 +44,7 @@ test('round trips: 0, 1, 57, 58, 116, 117, 7609 bytes with the expected packet c
     assert.equal(packets.length, count, `${n} bytes`);
     for (const p of packets) assert.equal(p.length, 64);
     const m = reassemble(packets);
-    assert.ok(m);
+    assert.ok(m, 'm');
     assert.equal(m.cid, CID);
     assert.equal(m.cmd, 0x10);
     assert.deepEqual(m.payload, data);
@@ -63,7 +63,7 @@ test('exact packet bytes: header, BCNT big-endian, SEQ from 0, zero padding', ()
   assert.deepEqual(init!.subarray(7), data.subarray(0, 57));
   assert.deepEqual([...cont!.subarray(0, 5)], [0x01, 0x02, 0x03, 0x04, 0x00]);
   assert.deepEqual(cont!.subarray(5, 8), data.subarray(57));
-  assert.ok(cont!.subarray(8).every((b) => b === 0));
+  assert.ok(cont!.subarray(8).every((b) => b === 0), 'cont!.subarray(8).every((b) => b === 0)');
   const big = encodeMessage(0xffffffff, 0x06, payload(7609));
   assert.deepEqual([...big[0]!.subarray(4, 7)], [0x86, 0x1d, 0xb9]);
   assert.equal(big[128]![4], 127);

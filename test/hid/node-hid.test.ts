@@ -114,7 +114,7 @@ test('never two native reads at once, even with overlapping callers', T, async (
   const a = port.read(30);
   const b = port.read(30); // the fake rejects a second concurrent native read
   assert.deepEqual(await Promise.all([a, b]), [null, null]);
-  assert.ok(dev.readsStarted >= 1);
+  assert.ok(dev.readsStarted >= 1, 'dev.readsStarted >= 1');
   await port.close();
 });
 
@@ -147,7 +147,7 @@ test('EACCES at open → PERMISSION_DENIED whose hint names the fix, per platfor
   const fake = fakeNodeHid({ devices: [fidoDevice(0)], openFailure: () => 'Permission denied' });
   const linux = createNodeHidBackend(async () => fake.module, 'linux');
   await assert.rejects(linux.openHidDevice('/dev/hidraw0'), (e: unknown) => {
-    assert.ok(e instanceof HidError);
+    assert.ok(e instanceof HidError, String(e));
     assert.equal(e.code, 'PERMISSION_DENIED');
     assert.match(e.hint!, /70-ctap-bridge\.rules/);
     assert.match(e.hint!, /\/etc\/udev\/rules\.d/);
@@ -159,7 +159,7 @@ test('EACCES at open → PERMISSION_DENIED whose hint names the fix, per platfor
   assert.ok(existsSync(UDEV_RULES_PATH), `the hint points at a file that exists: ${UDEV_RULES_PATH}`);
   const windows = createNodeHidBackend(async () => fakeNodeHid({ devices: [fidoDevice(0)], openFailure: () => 'Access is denied.' }).module, 'win32');
   await assert.rejects(windows.openHidDevice('/dev/hidraw0'), (e: unknown) => {
-    assert.ok(e instanceof HidError && e.code === 'PERMISSION_DENIED');
+    assert.ok(e instanceof HidError && e.code === 'PERMISSION_DENIED', String(e));
     assert.match(e.hint!, /Administrator/);
     assert.match(e.hint!, /WebAuthn API/);
     return true;
@@ -184,7 +184,7 @@ test('node-hid failing to load → BACKEND_UNAVAILABLE naming the library and th
   }, 'linux');
   for (const call of [() => failing.listHidDevices(), () => failing.openHidDevice('/dev/hidraw0')]) {
     await assert.rejects(call(), (e: unknown) => {
-      assert.ok(e instanceof HidError);
+      assert.ok(e instanceof HidError, String(e));
       assert.equal(e.code, 'BACKEND_UNAVAILABLE');
       assert.match(e.hint!, /libusb-1\.0\.so\.0/);
       assert.match(e.hint!, /apt-get install libusb-1\.0-0/);
@@ -216,7 +216,7 @@ test('the real node-hid loads here and finds no key (none is plugged in)', T, as
     if (e instanceof HidError && e.code === 'BACKEND_UNAVAILABLE') return t.skip(`node-hid cannot load: ${e.hint}`);
     throw e;
   }
-  assert.ok(Array.isArray(devices));
+  assert.ok(Array.isArray(devices), 'Array.isArray(devices)');
   for (const d of devices) assert.equal(d.transport, 'usb');
 });
 

@@ -65,7 +65,7 @@ test('one 64-byte report per datagram, no report ID; a CtapHidChannel runs over 
     assert.equal(channel.cid, 0x2a);
     assert.deepEqual(channel.init.deviceVersion, { major: 1, minor: 0, build: 0 });
     assert.deepEqual(await channel.ping(Uint8Array.of(1, 2, 3), { timeoutMs: 2000 }), Uint8Array.of(1, 2, 3));
-    assert.ok(sim.received.length >= 2);
+    assert.ok(sim.received.length >= 2, 'sim.received.length >= 2');
     for (const d of sim.received) assert.equal(d.length, 64);
     assert.deepEqual([...sim.received[0]!.subarray(0, 7)], [0xff, 0xff, 0xff, 0xff, 0x86, 0x00, 0x08]);
   } finally {
