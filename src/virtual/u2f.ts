@@ -74,7 +74,8 @@ export function parseApdu(apdu: Uint8Array): ParsedApdu | undefined {
   if (body.length === 3) return { ...head, data: empty }; // extended Le only
   if (body.length < 3) return undefined;
   const lc = (body[1]! << 8) | body[2]!;
-  if (lc === 0) return undefined;
+  // Lc = 0 is not ISO, but python-fido2 0.9 sends VERSION as 00 03 00 00 | 00 00 00 | 00 00 and real keys accept it.
+  if (lc === 0) return body.length === 5 ? { ...head, data: empty } : undefined;
   if (body.length === 3 + lc || body.length === 5 + lc) return { ...head, data: body.slice(3, 3 + lc) };
   return undefined;
 }

@@ -153,6 +153,8 @@ test('short and extended APDU encodings are both accepted', async () => {
       Uint8Array.of(0x00, 0x03, 0x00, 0x00), // case 1
       Uint8Array.of(0x00, 0x03, 0x00, 0x00, 0x00), // short Le
       Uint8Array.of(0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00), // extended Le
+      // python-fido2 0.9 (Ctap1.send_apdu): extended with Lc = 0000 and Le = 0000 even without data.
+      Uint8Array.of(0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00),
     ];
     for (const e of encodings) assert.equal((await raw(k.channel, e)).sw, 0x9000);
     const regShort = concatBytes(Uint8Array.of(0x00, 0x01, 0x03, 0x00, 64), data); // short Lc, no Le
