@@ -8,7 +8,10 @@
  * absent), as §5.4 asks of clients.
  */
 import { webAuthnError } from './errors.js';
-import { base64urlDecodeOrNull } from './base64url.js';
+import { creationExtensions, requestExtensions } from './options-extensions.js';
+import { ATTESTATION_VALUES, bufferSourceBytes, descriptors, isRecord, optStr, pick, required, seq, str, timeout, UV_VALUES } from './options-read.js';
+
+export { bufferSourceBytes } from './options-read.js';
 
 export type BufferSource = ArrayBuffer | ArrayBufferView;
 
@@ -123,92 +126,7 @@ export const DEFAULT_PUB_KEY_CRED_PARAMS = [
   { type: 'public-key', alg: -257 },
 ] as const;
 
-/** Chromium's clamp for `timeout` (10 s .. 10 min); spec: the client may adjust it. */
-export const TIMEOUT_MIN_MS = 10_000;
-export const TIMEOUT_MAX_MS = 600_000;
-/** §15.1 recommended defaults: 5 min, or 2 min when UV is discouraged. */
-export const TIMEOUT_DEFAULT_MS = 300_000;
-export const TIMEOUT_DEFAULT_DISCOURAGED_MS = 120_000;
-
-// ---------------------------------------------------------------- helpers
-
-function required(dict: string, member: string): TypeError {
-  return new TypeError(`Failed to read the '${member}' property from '${dict}': Required member is undefined.`);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A copy of a BufferSource's bytes (the caller may reuse its buffer). */
-export function bufferSourceBytes(v: unknown, what: string): Uint8Array {
-  if (v instanceof ArrayBuffer) return new Uint8Array(v.slice(0));
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
-  if (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer) {
-    throw new TypeError(`${what}: a SharedArrayBuffer is not allowed`);
-  }
-  throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
-}
-
-function str(v: unknown, what: string): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v); // WebIDL DOMString conversion
-  throw new TypeError(`${what} must be a string`);
-}
-
-function optStr(v: unknown, what: string): string | undefined {
-  return v === undefined ? undefined : str(v, what);
-}
-
-function seq(v: unknown, what: string): unknown[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) throw new TypeError(`${what}: The provided value cannot be converted to a sequence.`);
-  return v;
-}
-
-function pick<T extends string>(v: unknown, allowed: readonly T[], what: string): T | undefined {
-  if (v === undefined) return undefined;
-  const s = str(v, what);
-  return (allowed as readonly string[]).includes(s) ? (s as T) : undefined;
-}
-
-const UV_VALUES = ['required', 'preferred', 'discouraged'] as const;
-const ATTESTATION_VALUES = ['none', 'indirect', 'direct', 'enterprise'] as const;
-const CRED_PROTECT_VALUES = [
-  'userVerificationOptional',
-  'userVerificationOptionalWithCredentialIDList',
-  'userVerificationRequired',
-] as const;
-
-function timeout(v: unknown, uv: UserVerificationRequirement): number {
-  const fallback = uv === 'discouraged' ? TIMEOUT_DEFAULT_DISCOURAGED_MS : TIMEOUT_DEFAULT_MS;
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError('timeout must be an unsigned long (milliseconds)');
-  return Math.min(TIMEOUT_MAX_MS, Math.max(TIMEOUT_MIN_MS, Math.floor(v)));
-}
-
-function descriptors(v: unknown, what: string): Descriptor[] {
-  const out: Descriptor[] = [];
-  seq(v, what).forEach((d, i) => {
-    if (!isRecord(d)) throw new TypeError(`${what}[${i}] must be an object`);
-    if (d.type === undefined) throw required('PublicKeyCredentialDescriptor', 'type');
-    if (d.id === undefined) throw required('PublicKeyCredentialDescriptor', 'id');
-    const type = str(d.type, `${what}[${i}].type`);
-    const id = bufferSourceBytes(d.id, `${what}[${i}].id`);
-    const transports = seq(d.transports, `${what}[${i}].transports`).map((t, j) => str(t, `${what}[${i}].transports[${j}]`));
-    if (type !== 'public-key') return; // unknown credential types are skipped
-    out.push({ type: 'public-key', id, transports });
-  });
-  return out;
-}
-
-function prfValues(v: unknown, what: string): PrfValues {
-  if (!isRecord(v)) throw new TypeError(`${what} must be an object`);
-  if (v.first === undefined) throw required('AuthenticationExtensionsPRFValues', 'first');
-  const first = bufferSourceBytes(v.first, `${what}.first`);
-  const second = v.second === undefined ? undefined : bufferSourceBytes(v.second, `${what}.second`);
-  return second ? { first, second } : { first };
-}
+export { TIMEOUT_DEFAULT_DISCOURAGED_MS, TIMEOUT_DEFAULT_MS, TIMEOUT_MAX_MS, TIMEOUT_MIN_MS } from './options-read.js';
 
 // ---------------------------------------------------------------- creation
 
@@ -273,41 +191,6 @@ export function normalizeCreationOptions(o: PublicKeyCredentialCreationOptions):
   };
 }
 
-function creationExtensions(e: unknown, residentKey: ResidentKeyRequirement): CreationExtensions {
-  if (e === undefined) return {};
-  if (!isRecord(e)) throw new TypeError('extensions must be an object');
-  const out: CreationExtensions = {};
-  if (e.credProps !== undefined) out.credProps = Boolean(e.credProps);
-  if (e.prf !== undefined) {
-    if (!isRecord(e.prf)) throw new TypeError('extensions.prf must be an object');
-    if (e.prf.evalByCredential !== undefined) {
-      throw webAuthnError('NotSupportedError', "The 'prf' extension's 'evalByCredential' cannot be used when creating a credential");
-    }
-    out.prf = { eval: e.prf.eval === undefined ? undefined : prfValues(e.prf.eval, 'extensions.prf.eval') };
-  }
-  if (e.largeBlob !== undefined) {
-    if (!isRecord(e.largeBlob)) throw new TypeError('extensions.largeBlob must be an object');
-    if (e.largeBlob.read !== undefined || e.largeBlob.write !== undefined) {
-      throw webAuthnError('NotSupportedError', "The 'largeBlob' extension's 'read' and 'write' cannot be used when creating a credential");
-    }
-    const support = pick(e.largeBlob.support, ['required', 'preferred'] as const, 'largeBlob.support') ?? 'preferred';
-    // A largeBlobKey needs a discoverable credential (CTAP 2.1 §12.3). Chromium
-    // rejects required-without-rk with NotAllowedError (05-errors.json).
-    if (support === 'required' && residentKey !== 'required') {
-      throw webAuthnError('NotAllowedError', "The 'largeBlob' extension with support 'required' needs residentKey 'required'");
-    }
-    out.largeBlob = { support };
-  }
-  const policy = pick(e.credentialProtectionPolicy, CRED_PROTECT_VALUES, 'credentialProtectionPolicy');
-  if (policy) out.credentialProtectionPolicy = policy;
-  if (e.enforceCredentialProtectionPolicy !== undefined) out.enforceCredentialProtectionPolicy = Boolean(e.enforceCredentialProtectionPolicy);
-  if (e.credBlob !== undefined) out.credBlob = bufferSourceBytes(e.credBlob, 'extensions.credBlob');
-  if (e.minPinLength !== undefined) out.minPinLength = Boolean(e.minPinLength);
-  if (e.hmacCreateSecret !== undefined) out.hmacCreateSecret = Boolean(e.hmacCreateSecret);
-  if (e.appidExclude !== undefined) out.appidExclude = str(e.appidExclude, 'extensions.appidExclude');
-  return out;
-}
-
 // ---------------------------------------------------------------- request
 
 export function normalizeRequestOptions(o: PublicKeyCredentialRequestOptions): RequestParams {
@@ -325,64 +208,4 @@ export function normalizeRequestOptions(o: PublicKeyCredentialRequestOptions): R
     hints: seq(o.hints, 'hints').map((h, i) => str(h, `hints[${i}]`)),
     extensions: requestExtensions(o.extensions, allowCredentials),
   };
-}
-
-function requestExtensions(e: unknown, allow: Descriptor[]): RequestExtensions {
-  if (e === undefined) return {};
-  if (!isRecord(e)) throw new TypeError('extensions must be an object');
-  const out: RequestExtensions = {};
-  if (e.appid !== undefined) out.appid = str(e.appid, 'extensions.appid');
-  if (e.prf !== undefined) {
-    if (!isRecord(e.prf)) throw new TypeError('extensions.prf must be an object');
-    const prf: NonNullable<RequestExtensions['prf']> = {};
-    if (e.prf.eval !== undefined) prf.eval = prfValues(e.prf.eval, 'extensions.prf.eval');
-    if (e.prf.evalByCredential !== undefined) {
-      if (!isRecord(e.prf.evalByCredential)) throw new TypeError('extensions.prf.evalByCredential must be an object');
-      const entries = Object.entries(e.prf.evalByCredential);
-      if (entries.length > 0 && allow.length === 0) {
-        throw webAuthnError('NotSupportedError', "'prf' extension has 'evalByCredential' with an empty allow list");
-      }
-      const map = new Map<string, PrfValues>();
-      for (const [key, values] of entries) {
-        // §10.1.4: a key that is not base64url, or names no allowCredentials entry, is a SyntaxError.
-        const id = key.length ? base64urlDecodeOrNull(key) : null;
-        if (!id || !allow.some((d) => sameBytes(d.id, id))) {
-          throw webAuthnError('SyntaxError', `'prf' extension's evalByCredential key "${key}" is not the base64url id of an allowCredentials entry`);
-        }
-        map.set(key, prfValues(values, `extensions.prf.evalByCredential[${key}]`));
-      }
-      prf.evalByCredential = map;
-    }
-    out.prf = prf;
-  }
-  if (e.largeBlob !== undefined) {
-    if (!isRecord(e.largeBlob)) throw new TypeError('extensions.largeBlob must be an object');
-    if (e.largeBlob.support !== undefined) {
-      throw webAuthnError('NotSupportedError', "The 'largeBlob' extension's 'support' parameter can only be used when creating a credential");
-    }
-    const read = e.largeBlob.read === undefined ? false : Boolean(e.largeBlob.read);
-    const write = e.largeBlob.write === undefined ? undefined : bufferSourceBytes(e.largeBlob.write, 'extensions.largeBlob.write');
-    if (read && write) throw webAuthnError('NotSupportedError', "Only one of the 'largeBlob' extension's 'read' and 'write' parameters is allowed at a time");
-    if (write && allow.length !== 1) {
-      throw webAuthnError('NotSupportedError', "The 'largeBlob' extension's 'write' parameter can only be used with a single credential present on 'allowCredentials'");
-    }
-    out.largeBlob = read ? { read: true } : write ? { write } : {};
-  }
-  if (e.getCredBlob !== undefined) out.getCredBlob = Boolean(e.getCredBlob);
-  if (e.hmacGetSecret !== undefined) {
-    if (!isRecord(e.hmacGetSecret)) throw new TypeError('extensions.hmacGetSecret must be an object');
-    if (e.hmacGetSecret.salt1 === undefined) throw required('HMACGetSecretInput', 'salt1');
-    const salt1 = bufferSourceBytes(e.hmacGetSecret.salt1, 'extensions.hmacGetSecret.salt1');
-    const salt2 = e.hmacGetSecret.salt2 === undefined ? undefined : bufferSourceBytes(e.hmacGetSecret.salt2, 'extensions.hmacGetSecret.salt2');
-    if (salt1.length !== 32 || (salt2 && salt2.length !== 32)) throw webAuthnError('NotSupportedError', 'hmacGetSecret salts must be 32 bytes');
-    out.hmacGetSecret = salt2 ? { salt1, salt2 } : { salt1 };
-  }
-  if (out.prf && out.hmacGetSecret) throw webAuthnError('NotSupportedError', "'prf' and 'hmacGetSecret' cannot be used together");
-  return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
