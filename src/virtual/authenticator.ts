@@ -9,7 +9,7 @@ import { CborError, CborMapReader, decodeCbor, encodeCbor } from '../cbor/index.
 import { CAPABILITY } from '../ctaphid/constants.js';
 import { CTAP2_CMD, CTAP2_COMMAND_NAMES } from '../ctap2/commands.js';
 import { CtapError } from '../ctap2/status.js';
-import { AuthenticatorCore, CommandContext, type CommandHandler, type VirtualAuthenticatorOptions } from './core.js';
+import { AuthenticatorCore, CommandContext, type CommandHandler, type PresenceMode, type UvMode, type VirtualAuthenticatorOptions } from './core.js';
 import { CtapHidDevice, type CommandTransportContext, type CtapHidApplication } from './ctaphid-device.js';
 import type { FaultInjector } from './fault-types.js';
 import { VirtualHidPort } from './port.js';
@@ -24,6 +24,18 @@ import { reset, selection } from './selection-reset.js';
 
 /** SW_INS_NOT_SUPPORTED: answered to every APDU until the U2F module is present. */
 const SW_INS_NOT_SUPPORTED = Uint8Array.of(0x6d, 0x00);
+
+/** What credentials() reports about one discoverable credential. */
+export interface VirtualCredentialInfo {
+  id: Uint8Array;
+  rpId: string;
+  userId: Uint8Array;
+  userName: string | undefined;
+  userDisplayName: string | undefined;
+  alg: number;
+  signCount: number;
+  credProtect: number;
+}
 
 /** A U2F (CTAP1) APDU processor; src/virtual/u2f.ts provides one. */
 export type U2fHandler = (auth: VirtualAuthenticator, apdu: Uint8Array, ctx: CommandContext) => Promise<Uint8Array>;
@@ -86,6 +98,52 @@ export class VirtualAuthenticator implements CtapHidApplication {
   }
   set faults(f: FaultInjector | undefined) {
     this.device.faults = f;
+  }
+
+  /** How touches are answered from now on (the WebDriver virtual authenticator's setUserPresence, generalised). */
+  get presence(): PresenceMode {
+    return this.core.options.presence;
+  }
+  set presence(mode: PresenceMode) {
+    this.core.options.presence = mode;
+  }
+
+  /** Built-in user verification from now on; 'none' also removes `uv` from getInfo. */
+  get uv(): UvMode {
+    return this.core.options.uv;
+  }
+  set uv(mode: UvMode) {
+    this.core.options.uv = mode;
+  }
+
+  /** The discoverable credentials on the key, newest first (no private keys). */
+  credentials(): VirtualCredentialInfo[] {
+    return [...this.core.state.credentials]
+      .sort((a, b) => b.created - a.created)
+      .map((c) => ({
+        id: c.id.slice(),
+        rpId: c.rpId,
+        userId: c.userId.slice(),
+        userName: c.userName,
+        userDisplayName: c.userDisplayName,
+        alg: c.alg,
+        signCount: c.signCount,
+        credProtect: c.credProtect,
+      }));
+  }
+
+  /** Delete a discoverable credential (as credentialManagement would); resolves false when it is not there. */
+  removeCredential(id: Uint8Array): Promise<boolean> {
+    const run = this.#queue.then(async () => {
+      const creds = this.core.state.credentials;
+      const index = creds.findIndex((c) => c.id.length === id.length && c.id.every((b, i) => b === id[i]));
+      if (index < 0) return false;
+      creds.splice(index, 1);
+      await this.core.persist();
+      return true;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   wink(): void {

@@ -15,7 +15,7 @@
  * attestation ('batch' | 'self'), resetWindowMs (10000), now, faults.
  * Test hooks: powerCycle(), replug(), port(), close(), the `faults` setter.
  */
-export { VirtualAuthenticator, type U2fHandler } from './authenticator.js';
+export { VirtualAuthenticator, type U2fHandler, type VirtualCredentialInfo } from './authenticator.js';
 export {
   CommandContext,
   type CommandHandler,

@@ -35,3 +35,42 @@ test('a U2F-only key has no CBOR capability and answers CTAPHID_CBOR with ERR_IN
   assert.equal(reply.payload[0], 0x01);
   await key.close();
 });
+
+test('inspection and control from the host program: credentials(), removeCredential(), presence and uv setters', async () => {
+  const { randomBytes } = await import('../../src/crypto/primitives.js');
+  const { utf8Encode } = await import('../../src/util/bytes.js');
+  const key = await VirtualAuthenticator.create();
+  const host = await TestCtapHidHost.open(key.port());
+  const mc = (user: string) =>
+    new Map<number, import('../../src/cbor/index.js').CborValue>([
+      [1, randomBytes(32)],
+      [2, { id: 'example.com' }],
+      [3, { id: utf8Encode(user), name: user }],
+      [4, [{ alg: -8, type: 'public-key' }]],
+      [7, { rk: true }],
+    ]);
+  assert.equal((await host.cbor(CTAP2_CMD.makeCredential, mc('a'))).status, 0);
+  assert.equal((await host.cbor(CTAP2_CMD.makeCredential, mc('b'))).status, 0);
+  const list = key.credentials();
+  assert.deepEqual(list.map((c) => new TextDecoder().decode(c.userId)), ['b', 'a']);
+  assert.equal(list[0]!.alg, -8);
+  assert.equal(await key.removeCredential(list[0]!.id), true);
+  assert.equal(await key.removeCredential(list[0]!.id), false);
+  assert.equal(key.credentials().length, 1);
+  key.presence = 'deny';
+  assert.equal((await host.cbor(CTAP2_CMD.makeCredential, mc('c'))).status, 0x27);
+  key.presence = 'auto';
+  key.uv = 'auto';
+  assert.equal(decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value).options.uv, true);
+  await key.close();
+});
+
+test('a key with capacity in the thousands reports it', async () => {
+  const key = await VirtualAuthenticator.create({ capacity: 5000 });
+  const host = await TestCtapHidHost.open(key.port());
+  assert.equal(decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value).remainingDiscoverableCredentials, 5000);
+  await key.close();
+  await assert.rejects(VirtualAuthenticator.create({ capacity: -1 }), RangeError);
+  await assert.rejects(VirtualAuthenticator.create({ maxMsgSize: 100 }), RangeError);
+  await assert.rejects(VirtualAuthenticator.create({ aaguid: 'not-a-uuid' }), RangeError);
+});
