@@ -305,8 +305,9 @@ export class ClientPin {
     const pin = checkedPin(newPin, info.minPINLength);
     const padded = padPin(pin);
     zeroize(pin);
-    const ss = await this.sharedSecret(opts);
+    let ss: SharedSecret | undefined;
     try {
+      ss = await this.sharedSecret(opts);
       const newPinEnc = ss.protocol.encrypt(ss.secret, padded);
       const pinUvAuthParam = ss.protocol.authenticate(ss.secret, newPinEnc);
       await this.#call(
@@ -316,7 +317,7 @@ export class ClientPin {
     } catch (e) {
       throw await this.#pinError(e, opts);
     } finally {
-      zeroize(padded, ss.secret);
+      zeroize(padded, ss?.secret);
     }
     this.session.invalidateInfo();
   }
