@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import { sha256 } from '../../src/crypto/hashes.js';
 import { p256Verify, randomBytes, verifyWithSpki } from '../../src/crypto/primitives.js';
 import {
@@ -32,6 +33,7 @@ import type { CborValue } from '../../src/cbor/index.js';
 import { VirtualAuthenticator } from '../../src/virtual/index.js';
 import type { VirtualAuthenticatorOptions } from '../../src/virtual/core.js';
 import { parseApdu } from '../../src/virtual/u2f.js';
+import { serveVirtualUdp } from '../../src/virtual/udp-server.js';
 import { loadVectors } from '../helpers/vectors.js';
 import { checkAttestation, parseAuthData } from './verify.js';
 
@@ -328,5 +330,82 @@ test('a pending U2F touch is forgotten by a power cycle, and the prompt is told 
     assert.deepEqual(signals.map((x) => x.aborted), [true, false, false], 'the first prompt was called off by the power cycle');
   } finally {
     await k.close();
+  }
+});
+
+/** python-fido2 0.9 (an independent client): Ctap1 and Fido2Client's U2F fallback over CTAPHID-over-UDP. */
+const PYFIDO2_U2F = String.raw`
+import hashlib, os, socket, sys
+from fido2.hid import CtapHidDevice
+from fido2.hid.base import CtapHidConnection, HidDescriptor
+from fido2.ctap1 import Ctap1, ApduError
+from fido2.client import Fido2Client
+from fido2.server import Fido2Server
+from fido2.webauthn import PublicKeyCredentialRpEntity
+
+class Udp(CtapHidConnection):
+    def __init__(self, port):
+        self.addr = ("127.0.0.1", port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(15)
+    def write_packet(self, data):
+        self.sock.sendto(bytes(data), self.addr)
+    def read_packet(self):
+        return self.sock.recvfrom(256)[0]
+    def close(self):
+        self.sock.close()
+
+dev = CtapHidDevice(HidDescriptor("udp", 0, 0, 64, 64), Udp(int(sys.argv[1])))
+c1 = Ctap1(dev)
+assert c1.get_version() == "U2F_V2"
+print("ok version")
+app, chal = hashlib.sha256(b"u2f.example.com").digest(), os.urandom(32)
+reg = c1.register(chal, app)
+reg.verify(app, chal)
+print("ok register")
+chal = os.urandom(32)
+sig = c1.authenticate(chal, app, reg.key_handle)
+sig.verify(app, chal, reg.public_key)
+assert sig.user_presence & 1
+print("ok authenticate")
+for other, want in ((app, 0x6985), (hashlib.sha256(b"x").digest(), 0x6A80)):
+    try:
+        c1.authenticate(chal, other, reg.key_handle, check_only=True)
+        raise SystemExit("check-only answered 9000")
+    except ApduError as e:
+        assert e.code == want, hex(e.code)
+print("ok check-only")
+server = Fido2Server(PublicKeyCredentialRpEntity("u2f.example.com", "RP"), attestation="direct")
+client = Fido2Client(dev, "https://u2f.example.com")
+opts, state = server.register_begin({"id": b"user-1", "name": "u"}, user_verification="discouraged")
+resp = client.make_credential(opts["publicKey"])
+cred = server.register_complete(state, resp.client_data, resp.attestation_object).credential_data
+assert resp.attestation_object.fmt == "fido-u2f", resp.attestation_object.fmt
+opts, state = server.authenticate_begin([cred], user_verification="discouraged")
+r = client.get_assertion(opts["publicKey"]).get_response(0)
+server.authenticate_complete(state, [cred], r.credential_id, r.client_data, r.authenticator_data, r.signature)
+print("ok webauthn")
+`;
+
+test('python-fido2 (independent client) drives U2F on a --u2f-only key over UDP: version, register, authenticate, check-only, WebAuthn via U2F', { timeout: 60_000 }, async (t) => {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import fido2'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    t.skip('python3-fido2 is not installed (apt-get install python3-fido2)');
+    return;
+  }
+  const key = await VirtualAuthenticator.create({ u2fOnly: true });
+  const server = await serveVirtualUdp(key, { host: '127.0.0.1', port: 0 });
+  try {
+    const child = spawn('/usr/bin/python3', ['-c', PYFIDO2_U2F, String(server.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, out);
+    for (const step of ['version', 'register', 'authenticate', 'check-only', 'webauthn']) assert.match(out, new RegExp(`^ok ${step}$`, 'm'));
+  } finally {
+    await server.close();
+    await key.close();
   }
 });
