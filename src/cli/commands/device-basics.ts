@@ -131,9 +131,17 @@ export const infoCommand: CommandDef = {
     noMoreOperands(ctx, 0);
     const d = await ctx.device();
     const info = d.init.capabilities.cbor ? await d.session.getInfo(ctx.callOptions()) : undefined;
+    // Windows: which route ceremonies take (raw HID needs Administrator; else webauthn.dll)
+    const route = process.platform === 'win32' ? await (await import('../../platform/windows/index.js')).routeChecks() : undefined;
     ctx.out.result(
-      { device: deviceJson(d.info), ctaphid: initJson(d.init), getInfo: info ? toJson(info) : null },
-      () => printInfo(ctx, d.info, d.init, info),
+      { device: deviceJson(d.info), ctaphid: initJson(d.init), getInfo: info ? toJson(info) : null, ...(route ? { route } : {}) },
+      () => {
+        printInfo(ctx, d.info, d.init, info);
+        if (route) {
+          ctx.out.line();
+          for (const c of route) ctx.out.line(`  ${c.message}`);
+        }
+      },
     );
   },
 };
