@@ -71,6 +71,7 @@ export class WebAuthnClient {
   readonly #topOrigin: string | undefined;
   readonly #enterprise: readonly string[];
   readonly #defaultCredProtect: CredentialProtectionPolicy | null;
+  #busy = false;
 
   constructor(options: WebAuthnClientOptions) {
     if (typeof options?.origin !== 'string') throw new TypeError('WebAuthnClient needs { origin }');
@@ -142,6 +143,10 @@ export class WebAuthnClient {
     if (!this.#provider) {
       throw new TypeError('WebAuthnClient has no device: pass { device } (an HidPort, CtapTransport, Ctap2Session, or a provider from device/select.ts)');
     }
+    // One ceremony at a time per client, as browsers do (a discoverable login's
+    // getNextAssertion sequence must not interleave with another command).
+    if (this.#busy) throw new WebAuthnError('NotAllowedError', 'A request is already pending.');
+    this.#busy = true;
     const ctx = new CeremonyContext(timeoutMs, this.#interaction, signal);
     try {
       const handle = await this.#provider.acquire({ signal: ctx.signal, timeoutMs, interaction: this.#interaction });
@@ -160,6 +165,7 @@ export class WebAuthnClient {
       throw e;
     } finally {
       ctx.dispose();
+      this.#busy = false;
     }
   }
 }

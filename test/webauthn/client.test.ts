@@ -336,6 +336,18 @@ test('SecurityError and option errors come before the key is touched; an abort i
   }
 });
 
+test('one ceremony at a time: a second call while one is pending is NotAllowedError', async () => {
+  const b = await bench({ presence: { delayMs: 200 } });
+  try {
+    const first = b.client.create(creationOptions());
+    await assert.rejects(b.client.create(creationOptions()), (e: unknown) => isName('NotAllowedError')(e) && /already pending/.test((e as Error).message));
+    assert.equal((await first).type, 'public-key');
+    assert.equal((await b.client.create(creationOptions())).type, 'public-key', 'the next one after it is fine');
+  } finally {
+    await b.close();
+  }
+});
+
 test('L3 JSON options work as well as BufferSource ones', async () => {
   const b = await bench();
   try {
