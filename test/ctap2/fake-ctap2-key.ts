@@ -235,3 +235,21 @@ export class FakeKey implements CtapTransport {
     }
   }
 }
+
+/** fast-check arbitrary for the CBOR values a hostile key could send (maps with small integer keys, as CTAP replies use). */
+export function arbitraryCtapReply(fcLib: typeof import('fast-check')): import('fast-check').Arbitrary<Map<number, unknown>> {
+  const fc = fcLib;
+  const { value } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.nat({ max: 70000 }),
+      fc.integer({ min: -30, max: -1 }),
+      fc.uint8Array({ maxLength: 80 }),
+      fc.string({ maxLength: 12 }),
+      fc.boolean(),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.array(fc.tuple(fc.oneof(fc.integer({ min: -4, max: 12 }), fc.constantFrom('id', 'name', 'type', 'displayName')), tie('value')), { maxLength: 5 }).map((e) => new Map(e)),
+    ),
+  }));
+  return fc.array(fc.tuple(fc.integer({ min: 1, max: 12 }), value), { maxLength: 8 }).map((e) => new Map(e));
+}
