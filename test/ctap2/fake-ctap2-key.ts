@@ -6,6 +6,7 @@
  * and per-command handlers a test plugs in. Every request is recorded.
  * Handlers throw FakeStatus(code) for a non-zero status.
  */
+import fc from 'fast-check';
 import { CborMapReader, decodeCbor, encodeCbor, type CborValue } from '../../src/cbor/index.js';
 import { sha256 } from '../../src/crypto/hashes.js';
 import { p256Generate, randomBytes, type P256KeyPair } from '../../src/crypto/primitives.js';
@@ -237,8 +238,7 @@ export class FakeKey implements CtapTransport {
 }
 
 /** fast-check arbitrary for the CBOR values a hostile key could send (maps with small integer keys, as CTAP replies use). */
-export function arbitraryCtapReply(fcLib: typeof import('fast-check')): import('fast-check').Arbitrary<Map<number, unknown>> {
-  const fc = fcLib;
+export function arbitraryCtapReply(): fc.Arbitrary<Map<number, unknown>> {
   const { value } = fc.letrec((tie) => ({
     value: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
