@@ -16,7 +16,7 @@
 import { fileURLToPath } from 'node:url';
 import type * as NodeHid from 'node-hid';
 import type { CallOptions } from '../util/deadline.js';
-import { AbortedError } from '../util/errors.js';
+import { AbortedError, TimeoutError } from '../util/errors.js';
 import { HidError, type HidErrorCode } from './errors.js';
 import type { HidDeviceInfo, HidPort } from './port.js';
 
@@ -168,16 +168,28 @@ class NodeHidPort implements HidPort {
     return this.#closed;
   }
 
-  async write(report: Uint8Array, _opts?: CallOptions): Promise<void> {
+  /**
+   * Write one report. A native write cannot be interrupted: when it outlasts
+   * `opts.timeoutMs` the caller gets TimeoutError while the write finishes in
+   * the background (a key that stalls its OUT endpoint must not stall us).
+   */
+  async write(report: Uint8Array, opts?: CallOptions): Promise<void> {
     this.#check();
     if (report.length !== this.reportSize) throw new RangeError(`a report is ${this.reportSize} bytes; got ${report.length}`);
     const out = Buffer.alloc(this.reportSize + 1); // out[0] = 0x00: the report ID
     out.set(report, 1);
-    try {
-      await this.#handle.write(out);
-    } catch (e) {
-      throw this.#fail(e);
-    }
+    const written = this.#handle.write(out).then(
+      () => undefined,
+      (e: unknown) => {
+        throw this.#fail(e);
+      },
+    );
+    const ms = opts?.timeoutMs;
+    if (ms === undefined || !Number.isFinite(ms)) return written;
+    written.catch(() => undefined); // reported through #failure if the caller has given up
+    const outcome = await race(written, Math.max(0, ms), undefined);
+    if (outcome === 'timeout') throw new TimeoutError(`writing to the security key at ${this.info.path} did not complete in time`);
+    return written;
   }
 
   async read(timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array | null> {
@@ -268,7 +280,10 @@ function race(p: Promise<void>, ms: number, signal: AbortSignal | undefined): Pr
     const onAbort = (): void => finish('aborted');
     const timer = setTimeout(() => finish('timeout'), ms);
     signal?.addEventListener('abort', onAbort, { once: true });
-    void p.then(() => finish('done'));
+    void p.then(
+      () => finish('done'),
+      () => finish('done'),
+    );
   });
 }
 

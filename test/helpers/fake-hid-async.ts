@@ -25,6 +25,8 @@ export class FakeHIDAsync extends EventEmitter implements NodeHidAsyncHandle {
   onWrite: ((data: Buffer) => void) | undefined;
   /** Reads return reports with a leading report-ID byte (65 bytes), as some backends do. */
   reportIdOnRead = false;
+  /** Writes take this long (a key that stalls its OUT endpoint). */
+  writeDelayMs = 0;
   readsStarted = 0;
   #queue: Buffer[] = [];
   #pending: { resolve: (b: Buffer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined } | null = null;
@@ -88,6 +90,7 @@ export class FakeHIDAsync extends EventEmitter implements NodeHidAsyncHandle {
     if (this.#closed) throw new TypeError('device has been closed');
     if (this.#unplugged) throw new Error('Cannot write to hid device: No such device');
     const data = Buffer.from(values);
+    if (this.writeDelayMs) await new Promise((r) => setTimeout(r, this.writeDelayMs));
     this.writes.push(data);
     this.onWrite?.(data);
     return data.length;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { CtapHidChannel } from '../../src/ctaphid/channel.js';
 import { HidError } from '../../src/hid/errors.js';
 import { createNodeHidBackend, listHidDevices, UDEV_RULES_PATH } from '../../src/hid/node-hid.js';
-import { AbortedError } from '../../src/util/errors.js';
+import { AbortedError, TimeoutError } from '../../src/util/errors.js';
 import { fakeNodeHid, fidoDevice, type FakeHIDAsync } from '../helpers/fake-hid-async.js';
 
 const T = { timeout: 10_000 };
@@ -242,4 +242,19 @@ test('a CtapHidChannel runs over the adapter (INIT through the fake HIDAsync)', 
   assert.deepEqual(await channel.ping(Uint8Array.of(7, 7)), Uint8Array.of(7, 7));
   await channel.close();
   assert.equal(dev.closed, true);
+});
+
+test('a write that outlasts its timeout rejects with TimeoutError (the native write cannot be interrupted)', T, async () => {
+  const fake = fakeNodeHid({ devices: [fidoDevice(0)] });
+  const hid = createNodeHidBackend(async () => fake.module, 'linux');
+  const port = await hid.openHidDevice('/dev/hidraw0');
+  const dev = fake.opened[0]!;
+  dev.writeDelayMs = 200;
+  await assert.rejects(port.write(new Uint8Array(64), { timeoutMs: 10 }), TimeoutError);
+  dev.writeDelayMs = 0;
+  await port.write(new Uint8Array(64), { timeoutMs: 1000 });
+  await port.write(new Uint8Array(64));
+  await new Promise((r) => setTimeout(r, 250));
+  assert.equal(dev.writes.length, 3, 'the slow write did complete in the background');
+  await port.close();
 });
