@@ -8,6 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sha256 } from '../../src/crypto/hashes.js';
 import { p256Verify, randomBytes, verifyWithSpki } from '../../src/crypto/primitives.js';
 import {
@@ -407,5 +410,112 @@ test('python-fido2 (independent client) drives U2F on a --u2f-only key over UDP:
   } finally {
     await server.close();
     await key.close();
+  }
+});
+
+/** libfido2 (an independent client) forced to U2F, attached to the UDP port through fido_dev_set_io_functions. */
+const LIBFIDO2_U2F = String.raw`
+#include <arpa/inet.h>
+#include <fido.h>
+#include <fido/es256.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+static int g_port;
+struct h { int fd; struct sockaddr_in peer; };
+static void *u_open(const char *p) {
+	struct h *h = calloc(1, sizeof(*h)); struct sockaddr_in l; (void)p;
+	h->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&l, 0, sizeof(l)); l.sin_family = AF_INET; l.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(h->fd, (struct sockaddr *)&l, sizeof(l)) != 0) return NULL;
+	h->peer.sin_family = AF_INET; h->peer.sin_port = htons((uint16_t)g_port); h->peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return h;
+}
+static void u_close(void *x) { struct h *h = x; close(h->fd); free(h); }
+static int u_read(void *x, unsigned char *buf, size_t len, int ms) {
+	struct h *h = x; struct pollfd p = { .fd = h->fd, .events = POLLIN }; unsigned char pkt[256]; ssize_t n;
+	if (poll(&p, 1, ms < 0 ? 15000 : ms) <= 0) return -1;
+	if ((n = recv(h->fd, pkt, sizeof(pkt), 0)) <= 0) return -1;
+	if ((size_t)n > len) n = (ssize_t)len;
+	memcpy(buf, pkt, (size_t)n); return (int)n;
+}
+static int u_write(void *x, const unsigned char *buf, size_t len) {
+	struct h *h = x;
+	if (len < 2 || sendto(h->fd, buf + 1, len - 1, 0, (struct sockaddr *)&h->peer, sizeof(h->peer)) != (ssize_t)(len - 1)) return -1;
+	return (int)len;
+}
+#define CHECK(w, e) do { int r_ = (e); if (r_ != FIDO_OK) { fprintf(stderr, "FAIL %s: %s\n", w, fido_strerr(r_)); return 1; } } while (0)
+int main(int argc, char **argv) {
+	fido_dev_io_t io = { u_open, u_close, u_read, u_write };
+	unsigned char cdh[32]; const char *rp = "u2f.example.com";
+	(void)argc; g_port = atoi(argv[1]); memset(cdh, 0x42, sizeof(cdh));
+	fido_init(0);
+	fido_dev_t *dev = fido_dev_new();
+	CHECK("io", fido_dev_set_io_functions(dev, &io));
+	CHECK("open", fido_dev_open(dev, "udp"));
+	if (fido_dev_is_fido2(dev)) { fprintf(stderr, "FAIL a --u2f-only key looks like FIDO2\n"); return 1; }
+	fido_cred_t *c = fido_cred_new();
+	CHECK("type", fido_cred_set_type(c, COSE_ES256));
+	CHECK("cdh", fido_cred_set_clientdata_hash(c, cdh, sizeof(cdh)));
+	CHECK("rp", fido_cred_set_rp(c, rp, "RP"));
+	CHECK("user", fido_cred_set_user(c, (const unsigned char *)"u", 1, "u", "u", NULL));
+	CHECK("make_cred", fido_dev_make_cred(dev, c, NULL));
+	CHECK("cred_verify", fido_cred_verify(c));
+	if (strcmp(fido_cred_fmt(c), "fido-u2f") != 0) { fprintf(stderr, "FAIL fmt %s\n", fido_cred_fmt(c)); return 1; }
+	printf("ok register\n");
+	fido_assert_t *a = fido_assert_new();
+	CHECK("a cdh", fido_assert_set_clientdata_hash(a, cdh, sizeof(cdh)));
+	CHECK("a rp", fido_assert_set_rp(a, rp));
+	CHECK("a allow", fido_assert_allow_cred(a, fido_cred_id_ptr(c), fido_cred_id_len(c)));
+	CHECK("get_assert", fido_dev_get_assert(dev, a, NULL));
+	es256_pk_t *pk = es256_pk_new();
+	CHECK("pk", es256_pk_from_ptr(pk, fido_cred_pubkey_ptr(c), fido_cred_pubkey_len(c)));
+	CHECK("assert_verify", fido_assert_verify(a, 0, COSE_ES256, pk));
+	printf("ok authenticate\n");
+	fido_cred_t *x = fido_cred_new();
+	fido_cred_set_type(x, COSE_ES256); fido_cred_set_clientdata_hash(x, cdh, sizeof(cdh)); fido_cred_set_rp(x, rp, "RP");
+	fido_cred_set_user(x, (const unsigned char *)"v", 1, "v", "v", NULL);
+	CHECK("exclude", fido_cred_exclude(x, fido_cred_id_ptr(c), fido_cred_id_len(c)));
+	if (fido_dev_make_cred(dev, x, NULL) != FIDO_ERR_CREDENTIAL_EXCLUDED) { fprintf(stderr, "FAIL exclude\n"); return 1; }
+	printf("ok excluded\n");
+	fido_dev_close(dev);
+	return 0;
+}
+`;
+
+test('libfido2 (independent client) drives U2F on a --u2f-only key over UDP: register, authenticate, excluded credential (check-only)', { timeout: 60_000 }, async (t) => {
+  const pc = spawnSync('pkg-config', ['--cflags', '--libs', 'libfido2'], { encoding: 'utf8' });
+  if (pc.error || pc.status !== 0) {
+    t.skip('libfido2-dev is not installed (apt-get install libfido2-dev pkg-config)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'u2f-libfido2-'));
+  try {
+    writeFileSync(join(dir, 'u2f.c'), LIBFIDO2_U2F);
+    const cc = spawnSync('cc', ['-o', join(dir, 'u2f'), join(dir, 'u2f.c'), ...pc.stdout.trim().split(/\s+/)], { encoding: 'utf8' });
+    if (cc.error) {
+      t.skip('no C compiler (apt-get install gcc)');
+      return;
+    }
+    assert.equal(cc.status, 0, cc.stderr);
+    const key = await VirtualAuthenticator.create({ u2fOnly: true });
+    const server = await serveVirtualUdp(key, { host: '127.0.0.1', port: 0 });
+    try {
+      const child = spawn(join(dir, 'u2f'), [String(server.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 0, out);
+      for (const step of ['register', 'authenticate', 'excluded']) assert.match(out, new RegExp(`^ok ${step}$`, 'm'));
+    } finally {
+      await server.close();
+      await key.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
