@@ -29,7 +29,9 @@ export interface HidPort {
   /**
    * Read one report, waiting at most `timeoutMs`. Resolves `null` when nothing
    * arrived in time; rejects with HidError DEVICE_REMOVED when the device is gone,
-   * AbortedError when the signal fires.
+   * AbortedError when the signal fires. `read(0)` is a poll and must not wait
+   * (no timer): it resolves a report already received, or null at once; the
+   * channel drains stale reports that way before every request.
    */
   read(timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array | null>;
   close(): Promise<void>;
