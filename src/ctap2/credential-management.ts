@@ -157,7 +157,8 @@ const MAX_ENUMERATION = 100_000;
 
 /**
  * Credential management with a pinUvAuthToken that has the `cm` permission
- * (a legacy getPinToken token on preview keys).
+ * (or `pcmr` for listing only, CTAP 2.2; a legacy getPinToken token on
+ * preview keys).
  */
 export class CredentialManagement {
   readonly session: Ctap2Session;
@@ -171,7 +172,8 @@ export class CredentialManagement {
         command: CTAP2_CMD.credentialManagement,
       });
     }
-    if (token.permissions !== 0 && (token.permissions & PERMISSION.cm) === 0) {
+    // cm, or (CTAP 2.2) pcmr for the read-only subcommands; a legacy token (0) is the key's to judge.
+    if (token.permissions !== 0 && (token.permissions & (PERMISSION.cm | PERMISSION.pcmr)) === 0) {
       throw new TypeError('the pinUvAuthToken lacks the cm (credential management) permission');
     }
     this.session = session;
