@@ -59,6 +59,7 @@ export class ScriptedHidPort implements HidPort {
     if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
     const queued = this.#inbox.shift();
     if (queued) return Promise.resolve(queued);
+    if (timeoutMs <= 0) return Promise.resolve(null); // a poll never waits (HidPort contract)
     return new Promise((resolve, reject) => {
       const done = (report: Uint8Array | null, error?: Error): void => {
         clearTimeout(timer);
