@@ -27,6 +27,7 @@ import { VirtualAuthenticator } from '../../src/virtual/index.js';
 import { FaultPlan, type FaultKind } from '../../src/virtual/faults.js';
 import { serveVirtualUdp } from '../../src/virtual/udp-server.js';
 import { WebAuthnClient } from '../../src/webauthn/client.js';
+import { startVirtualServe } from '../helpers/virtual-serve.js';
 import { WebAuthnError } from '../../src/webauthn/errors.js';
 
 /** A hang fails the test instead of stalling the suite. */
@@ -415,5 +416,19 @@ test('wrong rpIdHash / no UP end to end: WebAuthnClient rejects the response (cr
   } finally {
     await client.close();
     await key.close();
+  }
+});
+
+test('`ctap virtual serve --fault` (the CLI): the 1st CTAP command stalls, the 2nd gets garbage CBOR, then the key works', { timeout: 60_000 }, async () => {
+  const served = await startVirtualServe(['--fault', 'stall:tx=1', '--fault', 'garbage-cbor:tx=2']);
+  try {
+    const channel = await CtapHidChannel.open(await openUdpPort(`udp:127.0.0.1:${served.port}?local=0`), { ...LONG, cancelGraceMs: 50 });
+    const session = new Ctap2Session(channel);
+    await assert.rejects(session.getInfo({ timeoutMs: 500 }), TimeoutError);
+    await assert.rejects(session.getInfo(LONG), CborError);
+    assert.ok((await session.getInfo(LONG)).versions.includes('FIDO_2_1'), served.output());
+    await channel.close();
+  } finally {
+    await served.stop();
   }
 });
