@@ -109,7 +109,8 @@ async function runCreateCtap2(
           options: { rk: rk || undefined, uv: uv.uvOption },
           ...(uv.token ? { pinUvAuthParam: uv.token.authenticate(s.clientDataHash), pinUvAuthProtocol: uv.token.protocolVersion } : {}),
           enterpriseAttestation: enterprise,
-          attestationFormatsPreference: p.attestationFormats.length && p.attestation !== 'none' ? p.attestationFormats : undefined,
+          // CTAP 2.2 only (keys that list attestationFormats); older keys may reject an unknown member.
+          attestationFormatsPreference: p.attestationFormats.length && p.attestation !== 'none' && info.attestationFormats?.length ? p.attestationFormats : undefined,
         },
         ctx.call(),
       );
