@@ -13,6 +13,7 @@ import { AuthenticatorCore, CommandContext, type CommandHandler, type PresenceMo
 import { CtapHidDevice, type CommandTransportContext, type CtapHidApplication } from './ctaphid-device.js';
 import type { FaultInjector } from './fault-types.js';
 import { VirtualHidPort } from './port.js';
+import { bytesEq } from './common.js';
 import { getInfo } from './get-info.js';
 import { makeCredential } from './make-credential.js';
 import { getAssertion, getNextAssertion } from './get-assertion.js';
@@ -136,7 +137,7 @@ export class VirtualAuthenticator implements CtapHidApplication {
   removeCredential(id: Uint8Array): Promise<boolean> {
     const run = this.#queue.then(async () => {
       const creds = this.core.state.credentials;
-      const index = creds.findIndex((c) => c.id.length === id.length && c.id.every((b, i) => b === id[i]));
+      const index = creds.findIndex((c) => bytesEq(c.id, id));
       if (index < 0) return false;
       creds.splice(index, 1);
       await this.core.persist();

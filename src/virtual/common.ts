@@ -1,5 +1,5 @@
 /** Request parsing and checks shared by the virtual key's command handlers. */
-import { asArray, asBytes, asMap, asText, CborMapReader, type CborValue } from '../cbor/index.js';
+import { asArray, asMap, asText, CborMapReader, type CborValue } from '../cbor/index.js';
 import { sha256 } from '../crypto/hashes.js';
 import { CtapError } from '../ctap2/status.js';
 import { utf8Encode } from '../util/bytes.js';
@@ -139,8 +139,4 @@ export function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
 export async function zeroLengthPinUvAuthParam(ctx: CommandContext, rpId: string | undefined): Promise<never> {
   await ctx.requestUserPresence(rpId);
   fail(ctx.core.pinSet ? S.PIN_INVALID : S.PIN_NOT_SET);
-}
-
-export function checkBytes(v: unknown, path: string): Uint8Array {
-  return asBytes(v, path);
 }

@@ -6,6 +6,7 @@ import type { CommandContext, CommandHandler } from './core.js';
 import { AUTH_DATA_FLAG, COSE_ALG, CRED_PROTECT, EXTENSION, MC, MC_RESPONSE, PERMISSION } from './constants.js';
 import { buildAuthData, coseKeyMap, generateKey, sealHandle, sign } from './credentials.js';
 import {
+  bytesEq,
   descriptorList,
   fail,
   findCredential,
@@ -102,7 +103,7 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
   ctx.checkCancelled();
 
   // Step 14-16: the credential.
-  const existingIndex = rk ? ctx.state.credentials.findIndex((c) => c.rpId === rpId && equal(c.userId, user.id)) : -1;
+  const existingIndex = rk ? ctx.state.credentials.findIndex((c) => c.rpId === rpId && bytesEq(c.userId, user.id)) : -1;
   if (rk && existingIndex < 0 && ctx.state.credentials.length >= ctx.options.capacity) fail(S.KEY_STORE_FULL);
   const credProtect = ext?.credProtect ?? CRED_PROTECT.userVerificationOptional;
   const privateKey = generateKey(alg);
@@ -189,7 +190,3 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
   if (largeBlobKey) response.set(MC_RESPONSE.largeBlobKey, largeBlobKey);
   return response;
 };
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
