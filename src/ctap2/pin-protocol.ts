@@ -57,14 +57,17 @@ function decapsulateWith(kdf: (z: Uint8Array) => Uint8Array, privateKey: Uint8Ar
   return secret;
 }
 
+const kdf1 = (z: Uint8Array): Uint8Array => sha256(z);
+
+// Methods do not use `this`, so they also work when taken off the object (`const { encrypt } = PIN_PROTOCOL_2`).
 export const PIN_PROTOCOL_1: PinUvAuthProtocol = {
   version: 1,
-  kdf: (z) => sha256(z),
+  kdf: kdf1,
   encapsulate(peer) {
-    return encapsulateWith(this.kdf, peer);
+    return encapsulateWith(kdf1, peer);
   },
   decapsulate(privateKey, peer) {
-    return decapsulateWith(this.kdf, privateKey, peer);
+    return decapsulateWith(kdf1, privateKey, peer);
   },
   encrypt(key, plaintext) {
     checkBlocks(plaintext, 'plaintext');
@@ -79,7 +82,7 @@ export const PIN_PROTOCOL_1: PinUvAuthProtocol = {
   },
   verify(key, message, signature) {
     if (signature.length !== 16) return false;
-    return timingSafeEqual(this.authenticate(key, message), signature);
+    return timingSafeEqual(hmacSha256(key, message).subarray(0, 16), signature);
   },
 };
 
@@ -88,22 +91,33 @@ const AES_INFO = utf8Encode('CTAP2 AES key');
 const SALT = new Uint8Array(32);
 
 /** Protocol two's shared secret is HMAC key (32) || AES key (32). */
+function kdf2(z: Uint8Array): Uint8Array {
+  const out = new Uint8Array(64);
+  const h = hkdfSha256(z, SALT, HMAC_INFO, 32);
+  const a = hkdfSha256(z, SALT, AES_INFO, 32);
+  out.set(h, 0);
+  out.set(a, 32);
+  zeroize(h, a);
+  return out;
+}
+
+/** Protocol two keys: the 64-byte shared secret (HMAC key || AES key) or a 32-byte key used whole. */
+function checkKey2(key: Uint8Array): void {
+  if (key.length !== 32 && key.length !== 64) throw new RangeError('a protocol 2 key is 32 or 64 bytes');
+}
+
 export const PIN_PROTOCOL_2: PinUvAuthProtocol = {
   version: 2,
-  kdf: (z) => {
-    const out = new Uint8Array(64);
-    out.set(hkdfSha256(z, SALT, HMAC_INFO, 32), 0);
-    out.set(hkdfSha256(z, SALT, AES_INFO, 32), 32);
-    return out;
-  },
+  kdf: kdf2,
   encapsulate(peer) {
-    return encapsulateWith(this.kdf, peer);
+    return encapsulateWith(kdf2, peer);
   },
   decapsulate(privateKey, peer) {
-    return decapsulateWith(this.kdf, privateKey, peer);
+    return decapsulateWith(kdf2, privateKey, peer);
   },
   encrypt(key, plaintext) {
     checkBlocks(plaintext, 'plaintext');
+    checkKey2(key);
     const aesKey = key.length === 64 ? key.subarray(32) : key;
     const iv = randomBytes(16);
     const ct = aes256CbcEncrypt(aesKey, iv, plaintext);
@@ -114,17 +128,19 @@ export const PIN_PROTOCOL_2: PinUvAuthProtocol = {
   },
   decrypt(key, ciphertext) {
     if (ciphertext.length < 32 || ciphertext.length % 16 !== 0) throw new RangeError('ciphertext must be IV (16) + a non-empty multiple of 16 bytes');
+    checkKey2(key);
     const aesKey = key.length === 64 ? key.subarray(32) : key;
     return aes256CbcDecrypt(aesKey, ciphertext.subarray(0, 16), ciphertext.subarray(16));
   },
   authenticate(key, message) {
     // With the 64-byte shared secret, the HMAC key is its first half; a pinUvAuthToken (32 bytes) is used whole.
+    checkKey2(key);
     const hmacKey = key.length === 64 ? key.subarray(0, 32) : key;
     return hmacSha256(hmacKey, message);
   },
   verify(key, message, signature) {
     if (signature.length !== 32) return false;
-    return timingSafeEqual(this.authenticate(key, message), signature);
+    return timingSafeEqual(PIN_PROTOCOL_2.authenticate(key, message), signature);
   },
 };
 
