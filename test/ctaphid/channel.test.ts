@@ -465,3 +465,34 @@ test('CHANNEL_BUSY, then the deadline passes elsewhere in the retry (a slow port
   };
   await assert.rejects(channel.ping(Uint8Array.of(1), { timeoutMs: 60 }), (e: unknown) => e instanceof CtapHidError && e.code === 'BUSY');
 });
+
+test('two hosts share one key (hidraw gives every reader every report): each channel sees only its own replies', T, async () => {
+  // One device, two ports; every report the device sends reaches both, as on Linux hidraw.
+  const portA = new ScriptedHidPort();
+  const portB = new ScriptedHidPort();
+  const dev = new FakeCtapDevice(portA);
+  let next = 0x100;
+  const broadcastTo = (reports: Uint8Array[]): void => {
+    portA.deliver(...reports.map((r) => new Uint8Array(r)));
+    portB.deliver(...reports.map((r) => new Uint8Array(r)));
+  };
+  dev.send = (cid, cmd, payload) => broadcastTo(framesOf(cid, cmd, payload));
+  dev.onInit = (req, d) => d.send(BROADCAST, 0x06, d.initReply(req, ++next));
+  // Replies are interleaved packet by packet across channels.
+  const pending: Uint8Array[][] = [];
+  dev.respond = (req) => {
+    pending.push(framesOf(req.cid, req.cmd, req.payload));
+    if (pending.length < 2) return;
+    const [a, b] = pending.splice(0, 2) as [Uint8Array[], Uint8Array[]];
+    for (let i = 0; i < Math.max(a.length, b.length); i++) broadcastTo([a[i], b[i]].filter((x): x is Uint8Array => x !== undefined));
+  };
+  portB.onWrite = portA.onWrite; // both hosts write to the same device
+  const a = await CtapHidChannel.open(portA);
+  const b = await CtapHidChannel.open(portB);
+  assert.notEqual(a.cid, b.cid);
+  const dataA = bytes(400, 1);
+  const dataB = bytes(250, 2);
+  const [ra, rb] = await Promise.all([a.ping(dataA), b.ping(dataB)]);
+  assert.deepEqual(ra, dataA);
+  assert.deepEqual(rb, dataB);
+});
