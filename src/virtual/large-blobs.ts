@@ -13,6 +13,7 @@ interface PendingBlobWrite {
   filled: number;
 }
 
+/** Keyed by the power-cycle state: a re-plug forgets a half-written array. */
 const writes = new WeakMap<object, PendingBlobWrite>();
 
 export const largeBlobs: CommandHandler = async (ctx, params) => {
@@ -37,7 +38,7 @@ export const largeBlobs: CommandHandler = async (ctx, params) => {
 
   const fragment = set!;
   if (fragment.length > maxFragmentLength) fail(S.INVALID_LENGTH);
-  let pending = writes.get(ctx.core);
+  let pending = writes.get(ctx.volatile);
   if (offset === 0) {
     if (length === undefined) fail(S.INVALID_PARAMETER);
     if (length > ctx.options.maxSerializedLargeBlobArray) fail(S.LARGE_BLOB_STORAGE_FULL);
@@ -59,9 +60,9 @@ export const largeBlobs: CommandHandler = async (ctx, params) => {
   if (offset + fragment.length > pending.expectedLength) fail(S.INVALID_PARAMETER);
   pending.buffer.set(fragment, offset);
   pending.filled = offset + fragment.length;
-  writes.set(ctx.core, pending);
+  writes.set(ctx.volatile, pending);
   if (pending.filled < pending.expectedLength) return undefined;
-  writes.delete(ctx.core);
+  writes.delete(ctx.volatile);
   const body = pending.buffer.subarray(0, pending.expectedLength - 16);
   const check = pending.buffer.subarray(pending.expectedLength - 16);
   if (!timingSafeEqual(sha256(body).slice(0, 16), check)) fail(S.INTEGRITY_FAILURE);
