@@ -76,6 +76,8 @@ const CTAP_TO_WEBAUTHN: Readonly<Record<string, WebAuthnErrorName>> = {
   CTAP1_ERR_INVALID_LENGTH: 'UnknownError',
   CTAP1_ERR_INVALID_COMMAND: 'NotSupportedError',
   CTAP2_ERR_UNSUPPORTED_EXTENSION: 'NotSupportedError',
+  // The key broke the protocol (e.g. left out which credential it used).
+  CTAP1_ERR_OTHER: 'UnknownError',
 };
 
 /**

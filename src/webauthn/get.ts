@@ -43,6 +43,9 @@ function invalidResponse(message: string): WebAuthnError {
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => bytesEqual(a, b);
 
+/** The most accounts one discoverable login walks through (getNextAssertion). */
+export const MAX_ACCOUNTS = 256;
+
 /**
  * The WebAuthn userHandle of a getAssertion response: user.id when the key
  * returned one, else null (§6.3.3; for a credential found through the allow
@@ -135,7 +138,8 @@ async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: Re
     let res = first;
     if (!allowList && (first.numberOfCredentials ?? 1) > 1 && first.userSelected !== true) {
       const all = [first];
-      const total = Math.min(first.numberOfCredentials!, 1000);
+      // A hostile count must not turn into an endless getNextAssertion loop (real keys hold far fewer per RP).
+      const total = Math.min(first.numberOfCredentials!, MAX_ACCOUNTS);
       for (let i = 1; i < total; i++) all.push(await getNextAssertion(session, ctx.call()));
       const accounts = all.map((r) => ({ id: r.user?.id ?? new Uint8Array(0), name: r.user?.name, displayName: r.user?.displayName }));
       const choice = await ask(ctx.interaction, { type: 'select-account', accounts, device: ctx.device }, ctx.signal);

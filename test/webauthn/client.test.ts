@@ -336,6 +336,27 @@ test('SecurityError and option errors come before the key is touched; an abort i
   }
 });
 
+test('a CTAP 2.0 key with a PIN: getPinToken for every makeCredential, the 2.0 touch (dummy makeCredential) before "nothing matched"', async () => {
+  const b = await bench(
+    { pin: '1234', versions: ['U2F_V2', 'FIDO_2_0'], pinUvAuthProtocols: [1], features: { selection: false, makeCredUvNotRqd: false, credMgmt: false, largeBlobs: false, config: false } },
+    { 'pin-required': () => '1234' },
+  );
+  try {
+    const opts = creationOptions({ authenticatorSelection: { userVerification: 'discouraged' } });
+    const reg = await b.client.create(opts);
+    assert.equal(b.events.filter((e) => e.type === 'pin-required').length, 1, 'a 2.0 key with a PIN set wants pinAuth even when UV is discouraged');
+    const info = await rpVerifyRegistration(reg, opts.challenge);
+    const c = challenge();
+    const login = await b.client.get({ challenge: c, rpId: RP_ID, userVerification: 'discouraged', allowCredentials: [{ type: 'public-key', id: new Uint8Array(20) }, { type: 'public-key', id: reg.rawId }] });
+    await rpVerifyAuthentication(login, c, info.credential);
+    b.events.length = 0;
+    await assert.rejects(b.client.get({ challenge: challenge(), rpId: RP_ID, userVerification: 'discouraged', allowCredentials: [{ type: 'public-key', id: new Uint8Array(20) }] }), isName('NotAllowedError'));
+    assert.ok(b.events.some((e) => e.type === 'touch-required'));
+  } finally {
+    await b.close();
+  }
+});
+
 test('one ceremony at a time: a second call while one is pending is NotAllowedError', async () => {
   const b = await bench({ presence: { delayMs: 200 } });
   try {
