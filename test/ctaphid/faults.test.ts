@@ -340,31 +340,36 @@ test('disconnect mid-transaction: HidError DEVICE_REMOVED, queued calls rejected
   }
 });
 
-test('by probability with a seed: each call either succeeds or times out, and the same seed gives the same run', T, async () => {
-  const run = async (): Promise<string[]> => {
+test('by probability with a seed: each call either succeeds or ends in the fault\'s error, and the same seed gives the same run', T, async () => {
+  // ERROR mid-message fails at once, so the run has no timing in it; the selection is the same for every kind.
+  const run = async (spec: string, calls: number, timeoutMs: number): Promise<string[]> => {
     const r = await rig();
     try {
-      r.plan.add('drop:p=0.5,seed=42,cmd=ping');
+      r.plan.add(spec);
       const outcomes: string[] = [];
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < calls; i++) {
         try {
-          await r.channel.ping(Uint8Array.of(i), { timeoutMs: 150 });
+          await r.channel.ping(Uint8Array.of(i), { timeoutMs });
           outcomes.push('ok');
         } catch (e) {
-          assert.ok(e instanceof TimeoutError, String(e));
-          outcomes.push('timeout');
+          if (e instanceof TimeoutError) outcomes.push('timeout');
+          else if (e instanceof CtapHidError && e.specName === 'ERR_OTHER') outcomes.push('error');
+          else throw e;
         }
       }
-      assert.equal(outcomes.filter((o) => o === 'timeout').length, r.plan.records.length, 'every timeout is a recorded drop');
+      assert.equal(outcomes.filter((o) => o !== 'ok').length, r.plan.records.length, 'every failure is a recorded fault');
       return outcomes;
     } finally {
       await r.close();
     }
   };
-  const a = await run();
-  const b = await run();
-  assert.deepEqual(a, b);
-  assert.ok(a.includes('ok') && a.includes('timeout'), `both outcomes occur: ${a.join(' ')}`);
+  const a = await run('error:p=0.5,seed=42,cmd=ping', 16, 5_000);
+  assert.deepEqual(await run('error:p=0.5,seed=42,cmd=ping', 16, 5_000), a);
+  assert.ok(a.includes('ok') && a.includes('error'), `both outcomes occur: ${a.join(' ')}`);
+  assert.ok(!a.includes('timeout'));
+  // drop by probability: a dropped answer is a TimeoutError and the next call recovers.
+  const d = await run('drop:p=0.5,seed=42,cmd=ping', 6, 1_000);
+  assert.ok(d.every((o) => o === 'ok' || o === 'timeout') && d.includes('timeout') && d.includes('ok'), d.join(' '));
 });
 
 test('over UDP (the simulator convention): the same outcomes; an unplug is silence there, so disconnect ends in TimeoutError', T, async () => {
