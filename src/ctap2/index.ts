@@ -15,6 +15,7 @@ export * from './selection.js';
 export * from './reset.js';
 export * from './describe.js';
 export * from './pin-protocol.js';
+export * from './pin-input.js';
 export * from './permissions.js';
 export * from './client-pin.js';
 export * from './credential-management.js';
