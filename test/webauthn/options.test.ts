@@ -161,3 +161,42 @@ test('JSON: padded, standard-alphabet or invalid base64url is EncodingError; mis
     pubKeyCredParams: [{ alg: -7, type: 'public-key' }], rp: { name: 'Ref' }, user: { name: 'u', displayName: 'U', id: 'AQID' },
   });
 });
+
+test('hostile JSON options: parse + normalize only ever throw TypeError or a named WebAuthnError', async () => {
+  const fc = (await import('fast-check')).default;
+  const ok = (e: unknown) => e instanceof TypeError || (e instanceof WebAuthnError && ['EncodingError', 'NotSupportedError', 'NotAllowedError', 'SyntaxError'].includes(e.name));
+  const b64 = fc.oneof(fc.base64String(), fc.string(), fc.constant('AAAA'));
+  const anyish = fc.oneof(fc.anything(), b64);
+  const descriptor = fc.record({ type: fc.oneof(fc.constant('public-key'), fc.string()), id: b64, transports: fc.option(fc.array(fc.string()), { nil: undefined }) }, { requiredKeys: [] });
+  const creation = fc.record({
+    rp: fc.oneof(fc.record({ id: fc.option(fc.string(), { nil: undefined }), name: fc.string() }, { requiredKeys: [] }), anyish),
+    user: fc.oneof(fc.record({ id: b64, name: fc.string(), displayName: fc.string() }, { requiredKeys: [] }), anyish),
+    challenge: b64,
+    pubKeyCredParams: fc.oneof(fc.array(fc.record({ type: fc.string(), alg: fc.oneof(fc.integer(), fc.double()) }, { requiredKeys: [] })), anyish),
+    excludeCredentials: fc.oneof(fc.array(descriptor), anyish),
+    authenticatorSelection: anyish,
+    extensions: fc.oneof(fc.dictionary(fc.constantFrom('prf', 'largeBlob', 'credProps', 'credBlob', 'appidExclude', 'x'), anyish), anyish),
+    timeout: anyish,
+  }, { requiredKeys: [] });
+  fc.assert(
+    fc.property(creation, (o) => {
+      try {
+        normalizeCreationOptions(parseCreationOptionsFromJSON(o as never));
+      } catch (e) {
+        assert.ok(ok(e), `unexpected ${(e as Error)?.name}: ${(e as Error)?.message}`);
+      }
+    }),
+    { numRuns: 500 },
+  );
+  const request = fc.record({ challenge: b64, allowCredentials: fc.oneof(fc.array(descriptor), anyish), extensions: fc.oneof(fc.dictionary(fc.constantFrom('prf', 'largeBlob', 'getCredBlob', 'hmacGetSecret', 'appid'), anyish), anyish), userVerification: anyish, rpId: anyish }, { requiredKeys: [] });
+  fc.assert(
+    fc.property(request, (o) => {
+      try {
+        normalizeRequestOptions(parseRequestOptionsFromJSON(o as never));
+      } catch (e) {
+        assert.ok(ok(e), `unexpected ${(e as Error)?.name}: ${(e as Error)?.message}`);
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
