@@ -112,3 +112,15 @@ print(json.dumps(out))
     assert.equal(res[i]!.mac, c.mac, `protocol ${c.v} authenticate`);
   });
 });
+
+test('protocol 2 refuses keys that are neither a 64-byte shared secret nor a 32-byte token; methods work detached', () => {
+  assert.throws(() => PIN_PROTOCOL_2.authenticate(new Uint8Array(16), MESSAGE), /32 or 64 bytes/);
+  assert.throws(() => PIN_PROTOCOL_2.encrypt(new Uint8Array(48), new Uint8Array(16)), /32 or 64 bytes/);
+  const { encapsulate, decapsulate, verify, authenticate } = PIN_PROTOCOL_2;
+  const auth = p256Generate();
+  const { keyAgreement, sharedSecret } = encapsulate(auth.publicKey);
+  assert.deepEqual(decapsulate(auth.privateKey, keyAgreement), sharedSecret);
+  assert.ok(verify(sharedSecret, MESSAGE, authenticate(sharedSecret, MESSAGE)));
+  const v1 = PIN_PROTOCOL_1.verify;
+  assert.ok(v1(sharedSecret.subarray(0, 32), MESSAGE, PIN_PROTOCOL_1.authenticate(sharedSecret.subarray(0, 32), MESSAGE)));
+});
