@@ -77,7 +77,9 @@ export const MAX_APDU_DATA = 0xffff;
 
 /**
  * Extended-length encoding: CLA INS P1 P2, then with data
- * 00 Lc(2) data Le(2 = 0000, up to 65536 bytes), without data 00 Le(2).
+ * 00 Lc(2) data Le(2 = 0000, up to 65536 bytes), without data 00 Le(2)
+ * (ISO 7816-4 case 2E, as Chromium sends VERSION). python-fido2 sends a
+ * zero Lc even without data (00 03 00 00 00 00 00 00 00); keys accept both.
  */
 export function encodeApdu(c: CommandApdu): Uint8Array {
   const data = c.data ?? new Uint8Array(0);
