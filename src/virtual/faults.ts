@@ -29,6 +29,9 @@
  *
  * A bare KIND fires once, on the next transaction it applies to. Examples:
  * `drop`, `drop:p=0.1,seed=42`, `stall:tx=3`, `garbage-cbor:tx=2+4`, `drop:cmd=init`.
+ * Several rules may fire on one transaction. Every firing is kept in
+ * `FaultPlan.records` (and passed to `onFault`), so a test can check that
+ * its fault really happened.
  *
  * What each fault does, and what the project's client (CtapHidChannel +
  * Ctap2Session) makes of it (test/ctaphid/faults.test.ts proves each):
@@ -51,9 +54,11 @@
  *   wrong-rpid-hash    makeCredential/getAssertion authData with a different
  *                      rpIdHash (the signature no longer verifies either: the
  *                      injector has no key to re-sign) → passes the transport
- *                      and CTAP2 decoding; the WebAuthn layer must reject it
+ *                      and CTAP2 decoding; WebAuthnClient rejects it
+ *                      (WebAuthnError UnknownError "rpIdHash is not SHA-256 of the RP ID")
  *   no-up              the UP flag cleared in authData (CBOR), or the
  *                      user-presence byte of a U2F enforce-AUTHENTICATE → same
+ *                      (WebAuthnError UnknownError "the user-present (UP) flag is clear")
  *   disconnect         the device is unplugged → HidError DEVICE_REMOVED, calls
  *                      queued behind it rejected with it (replug() to recover);
  *                      over UDP an unplug is only silence → TimeoutError
