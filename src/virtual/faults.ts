@@ -68,45 +68,9 @@ import { randomBytes } from '../crypto/primitives.js';
 import { BROADCAST_CID, CTAPHID, CTAPHID_ERR } from '../ctaphid/constants.js';
 import { encodeMessage } from '../ctaphid/framing.js';
 import type { FaultDeviceControl, FaultInjector, FaultOutgoingContext, FaultTransaction, FaultTransactionAction } from './fault-types.js';
+import { FAULT_KINDS, FaultSpecError, parseFaultSpec, validateRule, type FaultCommandFilter, type FaultKind, type FaultRule } from './fault-spec.js';
 
-export const FAULT_KINDS = [
-  'drop',
-  'duplicate',
-  'reorder',
-  'foreign-cid',
-  'bad-seq',
-  'stall',
-  'error-mid-message',
-  'garbage-cbor',
-  'wrong-rpid-hash',
-  'no-up',
-  'disconnect',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-export type FaultCommandFilter = 'app' | 'cbor' | 'msg' | 'ping' | 'wink' | 'lock' | 'init' | 'any';
-
-export interface FaultRule {
-  kind: FaultKind;
-  /** 1-based positions among the transactions the rule applies to (counted from when it was added). */
-  tx?: number[] | undefined;
-  /** Probability per applicable transaction. */
-  p?: number | undefined;
-  /** Seed of the probability draws (a random one is chosen and kept here when absent). */
-  seed?: number | undefined;
-  times?: number | undefined;
-  cmd?: FaultCommandFilter | undefined;
-  /** Packet index for drop/duplicate/reorder/bad-seq. */
-  packet?: number | 'last' | undefined;
-  /** stall: answer after this many ms instead of never. */
-  ms?: number | undefined;
-  /** error-mid-message: CTAPHID error code. */
-  code?: number | undefined;
-  /** foreign-cid: replace the answer's CID, or send an extra copy on a foreign CID first. */
-  mode?: 'replace' | 'extra' | undefined;
-  /** disconnect: unplug after this many packets of the response (default: before processing). */
-  after?: number | undefined;
-}
+export { FAULT_KINDS, FaultSpecError, parseFaultSpec, type FaultCommandFilter, type FaultKind, type FaultRule } from './fault-spec.js';
 
 /** One fault that fired (or was due but could not change anything, `applied: false`). */
 export interface FaultRecord {
@@ -119,117 +83,10 @@ export interface FaultRecord {
   note: string;
 }
 
-/** A syntax or value error in a fault spec. */
-export class FaultSpecError extends RangeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FaultSpecError';
-  }
-}
-
-const ALIASES: Record<string, FaultKind> = { error: 'error-mid-message' };
-const FILTERS: readonly FaultCommandFilter[] = ['app', 'cbor', 'msg', 'ping', 'wink', 'lock', 'init', 'any'];
-/** Which parameters each kind takes (beyond tx, p, seed, times, cmd). */
-const KIND_PARAMS: Record<FaultKind, readonly string[]> = {
-  drop: ['packet'],
-  duplicate: ['packet'],
-  reorder: ['packet'],
-  'foreign-cid': ['mode'],
-  'bad-seq': ['packet'],
-  stall: ['ms'],
-  'error-mid-message': ['code'],
-  'garbage-cbor': [],
-  'wrong-rpid-hash': [],
-  'no-up': [],
-  disconnect: ['after'],
-};
-const COMMON_PARAMS = ['tx', 'p', 'seed', 'times', 'cmd'];
-
 /** CTAP2 commands whose responses carry authData: makeCredential, getAssertion, getNextAssertion. */
 const AUTH_DATA_COMMANDS: ReadonlySet<number> = new Set([0x01, 0x02, 0x08]);
 const U2F_AUTHENTICATE = 0x02;
 const U2F_ENFORCE = 0x03;
-
-function parseUint(v: string, name: string, max = 0xffffffff): number {
-  const n = /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new FaultSpecError(`${name}=${v}: expected an integer from 0 to ${max}`);
-  return n;
-}
-
-/** Parse one spec (`drop:p=0.1,seed=42`) into a rule. Throws FaultSpecError. */
-export function parseFaultSpec(spec: string): FaultRule {
-  const text = spec.trim();
-  const colon = text.indexOf(':');
-  const name = (colon < 0 ? text : text.slice(0, colon)).trim().toLowerCase();
-  const kind = (ALIASES[name] ?? name) as FaultKind;
-  if (!FAULT_KINDS.includes(kind)) throw new FaultSpecError(`unknown fault ${JSON.stringify(name)}; expected one of ${FAULT_KINDS.join(', ')}`);
-  const rule: FaultRule = { kind };
-  if (colon < 0) return rule;
-  const seen = new Set<string>();
-  for (const part of text.slice(colon + 1).split(',')) {
-    const m = /^\s*([a-z]+)\s*=\s*(\S+)\s*$/i.exec(part);
-    if (!m) throw new FaultSpecError(`${kind}: expected NAME=VALUE, got ${JSON.stringify(part)}`);
-    const key = m[1]!.toLowerCase();
-    const value = m[2]!;
-    if (seen.has(key)) throw new FaultSpecError(`${kind}: ${key} given twice`);
-    seen.add(key);
-    if (!COMMON_PARAMS.includes(key) && !KIND_PARAMS[kind].includes(key)) {
-      const allowed = [...COMMON_PARAMS, ...KIND_PARAMS[kind]].join(', ');
-      throw new FaultSpecError(`${kind} takes no ${key}= (it takes ${allowed})`);
-    }
-    switch (key) {
-      case 'tx': {
-        const list = value.split('+').map((x) => parseUint(x, 'tx'));
-        if (list.some((n) => n < 1)) throw new FaultSpecError('tx counts from 1');
-        rule.tx = list;
-        break;
-      }
-      case 'p': {
-        const p = Number(value);
-        if (!/^(0|1)?(\.\d+)?$|^1$/.test(value) || !(p > 0 && p <= 1)) throw new FaultSpecError(`p=${value}: expected a probability in (0, 1]`);
-        rule.p = p;
-        break;
-      }
-      case 'seed':
-        rule.seed = parseUint(value, 'seed');
-        break;
-      case 'times':
-        rule.times = parseUint(value, 'times');
-        if (rule.times === 0) throw new FaultSpecError('times must be at least 1');
-        break;
-      case 'cmd':
-        if (!FILTERS.includes(value as FaultCommandFilter)) throw new FaultSpecError(`cmd=${value}: expected one of ${FILTERS.join(', ')}`);
-        rule.cmd = value as FaultCommandFilter;
-        break;
-      case 'packet':
-        rule.packet = value === 'last' ? 'last' : parseUint(value, 'packet', 128);
-        break;
-      case 'ms':
-        rule.ms = parseUint(value, 'ms', 3_600_000);
-        break;
-      case 'code':
-        rule.code = parseUint(value, 'code', 0xff);
-        break;
-      case 'mode':
-        if (value !== 'replace' && value !== 'extra') throw new FaultSpecError(`mode=${value}: expected replace or extra`);
-        rule.mode = value;
-        break;
-      case 'after':
-        rule.after = parseUint(value, 'after', 129);
-        break;
-    }
-  }
-  validateRule(rule);
-  return rule;
-}
-
-function validateRule(rule: FaultRule): void {
-  if (rule.tx !== undefined && rule.p !== undefined) throw new FaultSpecError(`${rule.kind}: give tx= or p=, not both`);
-  if (rule.seed !== undefined && rule.p === undefined) throw new FaultSpecError(`${rule.kind}: seed= goes with p=`);
-  if ((rule.kind === 'garbage-cbor' || rule.kind === 'wrong-rpid-hash') && rule.cmd !== undefined && rule.cmd !== 'cbor') {
-    throw new FaultSpecError(`${rule.kind} applies to CTAPHID_CBOR responses only`);
-  }
-}
 
 /** Parse specs (each may hold several separated by `;`) into one FaultPlan. Throws FaultSpecError. */
 export function parseFaultSpecs(specs: readonly string[]): FaultPlan {
