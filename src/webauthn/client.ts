@@ -60,6 +60,22 @@ export interface WebAuthnClientOptions {
   defaultCredProtect?: CredentialProtectionPolicy | null | undefined;
 }
 
+/** The client extensions create()/get() process. */
+export const SUPPORTED_EXTENSIONS = [
+  'appid',
+  'appidExclude',
+  'credBlob',
+  'credProps',
+  'credentialProtectionPolicy',
+  'enforceCredentialProtectionPolicy',
+  'getCredBlob',
+  'hmacCreateSecret',
+  'hmacGetSecret',
+  'largeBlob',
+  'minPinLength',
+  'prf',
+] as const;
+
 export type CreationOptionsInput = PublicKeyCredentialCreationOptions | PublicKeyCredentialCreationOptionsJSON;
 export type RequestOptionsInput = PublicKeyCredentialRequestOptions | PublicKeyCredentialRequestOptionsJSON;
 
@@ -82,6 +98,28 @@ export class WebAuthnClient {
     this.#topOrigin = options.topOrigin;
     this.#enterprise = options.enterpriseAttestationRpIds ?? [];
     this.#defaultCredProtect = options.defaultCredProtect === undefined ? 'userVerificationOptionalWithCredentialIDList' : options.defaultCredProtect;
+  }
+
+  /**
+   * PublicKeyCredential.getClientCapabilities() (L3 §5.1.7): what this client
+   * does — every extension it processes; no platform authenticator, no
+   * hybrid transport, no conditional mediation, no related origins (use
+   * `verifyRpId`), no signal* methods. Members in Chromium's (sorted) order.
+   */
+  static getClientCapabilities(): Record<string, boolean> {
+    const caps: Record<string, boolean> = {
+      conditionalCreate: false,
+      conditionalGet: false,
+      hybridTransport: false,
+      passkeyPlatformAuthenticator: false,
+      relatedOrigins: false,
+      signalAllAcceptedCredentials: false,
+      signalCurrentUserDetails: false,
+      signalUnknownCredential: false,
+      userVerifyingPlatformAuthenticator: false,
+    };
+    for (const ext of SUPPORTED_EXTENSIONS) caps[`extension:${ext}`] = true;
+    return Object.fromEntries(Object.entries(caps).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   /** navigator.credentials.create({ publicKey: options }). */

@@ -112,3 +112,14 @@ test('enterprise attestation: asked for only for RP IDs the application allows, 
     await allowed.close();
   }
 });
+
+test('getClientCapabilities(): every extension Chromium 156 reports as supported is supported here too', async () => {
+  const { WebAuthnClient } = await import('../../src/webauthn/client.js');
+  const env = loadChromium('00-environment') as { env: { getClientCapabilities: Record<string, boolean> } };
+  const ours = WebAuthnClient.getClientCapabilities();
+  for (const [k, v] of Object.entries(env.env.getClientCapabilities)) {
+    if (k.startsWith('extension:') && v) assert.equal(ours[k], true, k);
+  }
+  assert.equal(ours.userVerifyingPlatformAuthenticator, false);
+  assert.deepEqual(Object.keys(ours), [...Object.keys(ours)].sort());
+});
