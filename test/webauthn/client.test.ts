@@ -388,3 +388,16 @@ test('L3 JSON options work as well as BufferSource ones', async () => {
     await b.close();
   }
 });
+
+test('an embedded caller (topOrigin): clientDataJSON says crossOrigin true and names the top origin', async () => {
+  const b = await bench({}, {}, { topOrigin: 'https://portal.example.org' });
+  try {
+    const reg = await b.client.create(creationOptions());
+    const cd = JSON.parse(new TextDecoder().decode(reg.response.clientDataJSON)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(cd), ['type', 'challenge', 'origin', 'crossOrigin', 'topOrigin']);
+    assert.equal(cd.crossOrigin, true);
+    assert.equal(cd.topOrigin, 'https://portal.example.org');
+  } finally {
+    await b.close();
+  }
+});
