@@ -143,7 +143,25 @@ export function parseFaultSpec(spec: string): FaultRule {
   return rule;
 }
 
+/** Checks that hold for rules made in code as well as parsed ones. Throws FaultSpecError. */
 export function validateRule(rule: FaultRule): void {
+  if (!FAULT_KINDS.includes(rule.kind)) throw new FaultSpecError(`unknown fault ${JSON.stringify(rule.kind)}; expected one of ${FAULT_KINDS.join(', ')}`);
+  const uint = (v: number | undefined, name: string, min: number, max: number): void => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= min && v <= max)) throw new FaultSpecError(`${rule.kind}: ${name} must be an integer from ${min} to ${max}`);
+  };
+  if (rule.tx !== undefined) {
+    if (!Array.isArray(rule.tx) || rule.tx.length === 0) throw new FaultSpecError(`${rule.kind}: tx lists at least one position`);
+    for (const n of rule.tx) uint(n, 'tx', 1, 0xffffffff);
+  }
+  if (rule.p !== undefined && !(rule.p > 0 && rule.p <= 1)) throw new FaultSpecError(`${rule.kind}: p must be in (0, 1]`);
+  uint(rule.seed, 'seed', 0, 0xffffffff);
+  uint(rule.times, 'times', 1, 0xffffffff);
+  if (rule.packet !== 'last') uint(rule.packet, 'packet', 0, 128);
+  uint(rule.ms, 'ms', 0, 3_600_000);
+  uint(rule.code, 'code', 0, 0xff);
+  uint(rule.after, 'after', 0, 129);
+  if (rule.cmd !== undefined && !FILTERS.includes(rule.cmd)) throw new FaultSpecError(`${rule.kind}: cmd must be one of ${FILTERS.join(', ')}`);
+  if (rule.mode !== undefined && rule.mode !== 'replace' && rule.mode !== 'extra') throw new FaultSpecError(`${rule.kind}: mode must be replace or extra`);
   if (rule.tx !== undefined && rule.p !== undefined) throw new FaultSpecError(`${rule.kind}: give tx= or p=, not both`);
   if (rule.seed !== undefined && rule.p === undefined) throw new FaultSpecError(`${rule.kind}: seed= goes with p=`);
   if ((rule.kind === 'garbage-cbor' || rule.kind === 'wrong-rpid-hash') && rule.cmd !== undefined && rule.cmd !== 'cbor') {

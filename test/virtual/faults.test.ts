@@ -243,3 +243,19 @@ test('--fault on the CLI: specs become a FaultPlan; a bad one is a VirtualOption
   assert.deepEqual((o.faults as FaultPlan).rules.map((r) => [r.kind, r.p ?? r.tx]), [['drop', 0.1], ['stall', [3]]]);
   await assert.rejects(virtualOptionsFromCli({ fault: 'drop:p=7' }), (e: unknown) => e instanceof VirtualOptionError && e.flag === '--fault' && /p=7/.test(e.message));
 });
+
+test('rules made in code are checked like parsed ones', () => {
+  const plan = new FaultPlan();
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ kind: 'explode' }, /unknown fault/],
+    [{ kind: 'drop', tx: [] }, /at least one position/],
+    [{ kind: 'drop', tx: [0] }, /tx must be/],
+    [{ kind: 'drop', p: 1.5 }, /p must be/],
+    [{ kind: 'drop', times: 0 }, /times must be/],
+    [{ kind: 'drop', packet: -1 }, /packet must be/],
+    [{ kind: 'stall', ms: 1.5 }, /ms must be/],
+    [{ kind: 'drop', cmd: 'nope' }, /cmd must be/],
+  ];
+  for (const [rule, re] of bad) assert.throws(() => plan.add(rule as never), (e: unknown) => e instanceof FaultSpecError && re.test((e as Error).message), JSON.stringify(rule));
+  assert.deepEqual(plan.rules, []);
+});
