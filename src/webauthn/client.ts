@@ -183,6 +183,7 @@ export class WebAuthnClient {
     }
     // One ceremony at a time per client, as browsers do (a discoverable login's
     // getNextAssertion sequence must not interleave with another command).
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new TypeError('timeoutMs must be a finite number of milliseconds > 0');
     if (this.#busy) throw new WebAuthnError('NotAllowedError', 'A request is already pending.');
     this.#busy = true;
     const ctx = new CeremonyContext(timeoutMs, this.#interaction, signal);
