@@ -221,6 +221,8 @@ test('hmac-secret-mc missing: prf is enabled at create without results; credBlob
     const blob = new Uint8Array([1, 2, 3, 4]);
     const reg = await b.client.create(creationOptions({ authenticatorSelection: { residentKey: 'required' }, extensions: { prf: { eval: { first: new Uint8Array(1) } }, credBlob: blob, hmacCreateSecret: true } }));
     assert.deepEqual(reg.getClientExtensionResults(), { prf: { enabled: true }, hmacCreateSecret: true, credBlob: true });
+    const mpl = await b.client.create(creationOptions({ extensions: { minPinLength: true } }));
+    assert.deepEqual(mpl.getClientExtensionResults(), {}, 'minPinLength has no client output (the key reports it in authData, for RPs on its list)');
     const login = await b.client.get({ challenge: challenge(), rpId: RP_ID, extensions: { getCredBlob: true } });
     assert.deepEqual(new Uint8Array((login.getClientExtensionResults() as { getCredBlob: ArrayBuffer }).getCredBlob), blob);
   } finally {
