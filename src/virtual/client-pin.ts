@@ -10,7 +10,8 @@ import { randomBytes, type P256Point } from '../crypto/primitives.js';
 import type { PinUvAuthProtocol } from '../ctap2/pin-protocol.js';
 import { concatBytes, timingSafeEqual, zeroize } from '../util/bytes.js';
 import type { CommandContext, CommandHandler } from './core.js';
-import { CLIENT_PIN, CLIENT_PIN_RESPONSE, CLIENT_PIN_SUB, PERMISSION } from './constants.js';
+import { CLIENT_PIN_PARAM, CLIENT_PIN_RESPONSE, CLIENT_PIN_SUBCOMMAND } from '../ctap2/client-pin.js';
+import { PERMISSION } from '../ctap2/permissions.js';
 import { fail, requireParams, S } from './common.js';
 import { coseP256 } from './extensions.js';
 import { PIN_RETRIES_MAX } from './state.js';
@@ -19,30 +20,30 @@ const MAX_CONSECUTIVE_PIN_FAILURES = 3;
 
 export const clientPin: CommandHandler = async (ctx, params) => {
   const p = requireParams(params);
-  const sub = p.uint(CLIENT_PIN.subCommand, 'subCommand');
+  const sub = p.uint(CLIENT_PIN_PARAM.subCommand, 'subCommand');
   switch (sub) {
-    case CLIENT_PIN_SUB.getPINRetries:
+    case CLIENT_PIN_SUBCOMMAND.getPINRetries:
       return new Map<number, CborValue>([
         [CLIENT_PIN_RESPONSE.pinRetries, ctx.state.pinRetries],
         [CLIENT_PIN_RESPONSE.powerCycleState, ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES],
       ]);
-    case CLIENT_PIN_SUB.getUVRetries:
+    case CLIENT_PIN_SUBCOMMAND.getUVRetries:
       if (!ctx.core.uvSupported) fail(S.INVALID_SUBCOMMAND);
       return new Map<number, CborValue>([[CLIENT_PIN_RESPONSE.uvRetries, ctx.state.uvRetries]]);
-    case CLIENT_PIN_SUB.getKeyAgreement: {
+    case CLIENT_PIN_SUBCOMMAND.getKeyAgreement: {
       protocolOf(ctx, p);
       const pub = ctx.volatile.keyAgreement.publicKey;
       return new Map<number, CborValue>([[CLIENT_PIN_RESPONSE.keyAgreement, coseEcdhKey(pub)]]);
     }
-    case CLIENT_PIN_SUB.setPIN:
+    case CLIENT_PIN_SUBCOMMAND.setPIN:
       return setPin(ctx, p);
-    case CLIENT_PIN_SUB.changePIN:
+    case CLIENT_PIN_SUBCOMMAND.changePIN:
       return changePin(ctx, p);
-    case CLIENT_PIN_SUB.getPinToken:
+    case CLIENT_PIN_SUBCOMMAND.getPinToken:
       return pinToken(ctx, p, false);
-    case CLIENT_PIN_SUB.getPinUvAuthTokenUsingPinWithPermissions:
+    case CLIENT_PIN_SUBCOMMAND.getPinUvAuthTokenUsingPinWithPermissions:
       return pinToken(ctx, p, true);
-    case CLIENT_PIN_SUB.getPinUvAuthTokenUsingUvWithPermissions:
+    case CLIENT_PIN_SUBCOMMAND.getPinUvAuthTokenUsingUvWithPermissions:
       return uvToken(ctx, p);
     default:
       fail(S.INVALID_SUBCOMMAND);
@@ -61,13 +62,13 @@ function coseEcdhKey(pub: P256Point): Map<number, CborValue> {
 }
 
 function protocolOf(ctx: CommandContext, p: CborMapReader): PinUvAuthProtocol {
-  const v = p.optionalUint(CLIENT_PIN.pinUvAuthProtocol, 'pinUvAuthProtocol');
+  const v = p.optionalUint(CLIENT_PIN_PARAM.pinUvAuthProtocol, 'pinUvAuthProtocol');
   if (v === undefined) fail(S.MISSING_PARAMETER);
   return ctx.core.protocol(v);
 }
 
 function sharedSecret(ctx: CommandContext, proto: PinUvAuthProtocol, p: CborMapReader): Uint8Array {
-  const peer = coseP256(p.raw(CLIENT_PIN.keyAgreement) ?? fail(S.MISSING_PARAMETER), 'clientPin keyAgreement');
+  const peer = coseP256(p.raw(CLIENT_PIN_PARAM.keyAgreement) ?? fail(S.MISSING_PARAMETER), 'clientPin keyAgreement');
   try {
     return proto.decapsulate(ctx.volatile.keyAgreement.privateKey, peer);
   } catch {
@@ -107,9 +108,9 @@ function decryptNewPin(ctx: CommandContext, proto: PinUvAuthProtocol, shared: Ui
 
 async function setPin(ctx: CommandContext, p: CborMapReader): Promise<undefined> {
   const proto = protocolOf(ctx, p);
-  const newPinEnc = p.optionalBytes(CLIENT_PIN.newPinEnc, 'newPinEnc');
-  const param = p.optionalBytes(CLIENT_PIN.pinUvAuthParam, 'pinUvAuthParam');
-  if (!p.has(CLIENT_PIN.keyAgreement) || !newPinEnc || !param) fail(S.MISSING_PARAMETER);
+  const newPinEnc = p.optionalBytes(CLIENT_PIN_PARAM.newPinEnc, 'newPinEnc');
+  const param = p.optionalBytes(CLIENT_PIN_PARAM.pinUvAuthParam, 'pinUvAuthParam');
+  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !newPinEnc || !param) fail(S.MISSING_PARAMETER);
   if (ctx.core.pinSet) fail(S.NOT_ALLOWED);
   const shared = sharedSecret(ctx, proto, p);
   try {
@@ -156,10 +157,10 @@ async function checkPin(ctx: CommandContext, proto: PinUvAuthProtocol, shared: U
 
 async function changePin(ctx: CommandContext, p: CborMapReader): Promise<undefined> {
   const proto = protocolOf(ctx, p);
-  const newPinEnc = p.optionalBytes(CLIENT_PIN.newPinEnc, 'newPinEnc');
-  const pinHashEnc = p.optionalBytes(CLIENT_PIN.pinHashEnc, 'pinHashEnc');
-  const param = p.optionalBytes(CLIENT_PIN.pinUvAuthParam, 'pinUvAuthParam');
-  if (!p.has(CLIENT_PIN.keyAgreement) || !newPinEnc || !pinHashEnc || !param) fail(S.MISSING_PARAMETER);
+  const newPinEnc = p.optionalBytes(CLIENT_PIN_PARAM.newPinEnc, 'newPinEnc');
+  const pinHashEnc = p.optionalBytes(CLIENT_PIN_PARAM.pinHashEnc, 'pinHashEnc');
+  const param = p.optionalBytes(CLIENT_PIN_PARAM.pinUvAuthParam, 'pinUvAuthParam');
+  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !newPinEnc || !pinHashEnc || !param) fail(S.MISSING_PARAMETER);
   if (!ctx.core.pinSet) fail(S.PIN_NOT_SET);
   if (ctx.state.pinRetries === 0) fail(S.PIN_BLOCKED);
   if (ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES) fail(S.PIN_AUTH_BLOCKED);
@@ -206,16 +207,16 @@ function issueToken(ctx: CommandContext, proto: PinUvAuthProtocol, shared: Uint8
 
 async function pinToken(ctx: CommandContext, p: CborMapReader, withPermissions: boolean): Promise<Map<number, CborValue>> {
   const proto = protocolOf(ctx, p);
-  const pinHashEnc = p.optionalBytes(CLIENT_PIN.pinHashEnc, 'pinHashEnc');
-  if (!p.has(CLIENT_PIN.keyAgreement) || !pinHashEnc) fail(S.MISSING_PARAMETER);
+  const pinHashEnc = p.optionalBytes(CLIENT_PIN_PARAM.pinHashEnc, 'pinHashEnc');
+  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !pinHashEnc) fail(S.MISSING_PARAMETER);
   let permissions = PERMISSION.mc | PERMISSION.ga;
   let rpId: string | undefined;
   if (withPermissions) {
-    if (!p.has(CLIENT_PIN.permissions)) fail(S.MISSING_PARAMETER);
-    permissions = p.uint(CLIENT_PIN.permissions, 'permissions');
-    rpId = p.optionalText(CLIENT_PIN.rpId, 'rpId', 512);
+    if (!p.has(CLIENT_PIN_PARAM.permissions)) fail(S.MISSING_PARAMETER);
+    permissions = p.uint(CLIENT_PIN_PARAM.permissions, 'permissions');
+    rpId = p.optionalText(CLIENT_PIN_PARAM.rpId, 'rpId', 512);
     checkPermissions(ctx, permissions, rpId);
-  } else if (p.has(CLIENT_PIN.permissions) || p.has(CLIENT_PIN.rpId)) {
+  } else if (p.has(CLIENT_PIN_PARAM.permissions) || p.has(CLIENT_PIN_PARAM.rpId)) {
     fail(S.INVALID_PARAMETER);
   }
   if (!ctx.core.pinSet) fail(S.PIN_NOT_SET);
@@ -231,10 +232,10 @@ async function pinToken(ctx: CommandContext, p: CborMapReader, withPermissions: 
 
 async function uvToken(ctx: CommandContext, p: CborMapReader): Promise<Map<number, CborValue>> {
   const proto = protocolOf(ctx, p);
-  if (!p.has(CLIENT_PIN.keyAgreement)) fail(S.MISSING_PARAMETER);
-  if (!p.has(CLIENT_PIN.permissions)) fail(S.MISSING_PARAMETER);
-  const permissions = p.uint(CLIENT_PIN.permissions, 'permissions');
-  const rpId = p.optionalText(CLIENT_PIN.rpId, 'rpId', 512);
+  if (!p.has(CLIENT_PIN_PARAM.keyAgreement)) fail(S.MISSING_PARAMETER);
+  if (!p.has(CLIENT_PIN_PARAM.permissions)) fail(S.MISSING_PARAMETER);
+  const permissions = p.uint(CLIENT_PIN_PARAM.permissions, 'permissions');
+  const rpId = p.optionalText(CLIENT_PIN_PARAM.rpId, 'rpId', 512);
   checkPermissions(ctx, permissions, rpId);
   if (!ctx.core.uvSupported) fail(S.NOT_ALLOWED);
   const shared = sharedSecret(ctx, proto, p);

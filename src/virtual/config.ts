@@ -2,19 +2,20 @@
 import { asArray, asText, CborMapReader, asMap, encodeCbor, type CborValue } from '../cbor/index.js';
 import { concatBytes } from '../util/bytes.js';
 import type { CommandHandler } from './core.js';
-import { CONFIG, CONFIG_SUB, PERMISSION, SET_MIN_PIN_LENGTH } from './constants.js';
+import { CONFIG_PARAM, CONFIG_SUBCOMMAND, SET_MIN_PIN_LENGTH_PARAM } from '../ctap2/config.js';
+import { PERMISSION } from '../ctap2/permissions.js';
 import { fail, requireParams, S } from './common.js';
 
 const MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH = 8;
 
 export const authenticatorConfig: CommandHandler = async (ctx, params) => {
   const p = requireParams(params);
-  const sub = p.uint(CONFIG.subCommand, 'subCommand');
-  const subParamsRaw = p.raw(CONFIG.subCommandParams);
-  const param = p.optionalBytes(CONFIG.pinUvAuthParam, 'pinUvAuthParam');
-  const protocol = p.optionalUint(CONFIG.pinUvAuthProtocol, 'pinUvAuthProtocol');
-  if (sub === CONFIG_SUB.vendorPrototype) fail(S.INVALID_SUBCOMMAND);
-  if (sub !== CONFIG_SUB.enableEnterpriseAttestation && sub !== CONFIG_SUB.toggleAlwaysUv && sub !== CONFIG_SUB.setMinPINLength) fail(S.INVALID_SUBCOMMAND);
+  const sub = p.uint(CONFIG_PARAM.subCommand, 'subCommand');
+  const subParamsRaw = p.raw(CONFIG_PARAM.subCommandParams);
+  const param = p.optionalBytes(CONFIG_PARAM.pinUvAuthParam, 'pinUvAuthParam');
+  const protocol = p.optionalUint(CONFIG_PARAM.pinUvAuthProtocol, 'pinUvAuthProtocol');
+  if (sub === CONFIG_SUBCOMMAND.vendorPrototype) fail(S.INVALID_SUBCOMMAND);
+  if (sub !== CONFIG_SUBCOMMAND.enableEnterpriseAttestation && sub !== CONFIG_SUBCOMMAND.toggleAlwaysUv && sub !== CONFIG_SUBCOMMAND.setMinPINLength) fail(S.INVALID_SUBCOMMAND);
   // A key protected by a PIN or built-in UV needs a token with acfg (§6.11 step 4); an unprotected one does not.
   if (param !== undefined || ctx.core.pinSet || ctx.core.uvSupported || ctx.state.alwaysUv) {
     if (param === undefined) fail(S.PUAT_REQUIRED);
@@ -24,19 +25,19 @@ export const authenticatorConfig: CommandHandler = async (ctx, params) => {
     ctx.core.verifyToken(param, protocol, message, PERMISSION.acfg, undefined);
   }
   switch (sub) {
-    case CONFIG_SUB.enableEnterpriseAttestation:
+    case CONFIG_SUBCOMMAND.enableEnterpriseAttestation:
       if (!ctx.options.features.enterpriseAttestation) fail(S.INVALID_PARAMETER);
       ctx.state.enterpriseAttestation = true;
       break;
-    case CONFIG_SUB.toggleAlwaysUv:
+    case CONFIG_SUBCOMMAND.toggleAlwaysUv:
       ctx.state.alwaysUv = !ctx.state.alwaysUv;
       break;
-    case CONFIG_SUB.setMinPINLength: {
+    case CONFIG_SUBCOMMAND.setMinPINLength: {
       const sp = subParamsRaw === undefined ? undefined : new CborMapReader(asMap(subParamsRaw, 'config subCommandParams'), 'config subCommandParams');
-      const newMin = sp?.optionalUint(SET_MIN_PIN_LENGTH.newMinPINLength, 'newMinPINLength') ?? ctx.state.minPinLength;
-      const rpIdsRaw = sp?.optionalArray(SET_MIN_PIN_LENGTH.minPinLengthRPIDs, 'minPinLengthRPIDs');
+      const newMin = sp?.optionalUint(SET_MIN_PIN_LENGTH_PARAM.newMinPINLength, 'newMinPINLength') ?? ctx.state.minPinLength;
+      const rpIdsRaw = sp?.optionalArray(SET_MIN_PIN_LENGTH_PARAM.minPinLengthRPIDs, 'minPinLengthRPIDs');
       const rpIds = rpIdsRaw ? asArray(rpIdsRaw, 'minPinLengthRPIDs').map((v, i) => asText(v, `minPinLengthRPIDs[${i}]`, 512)) : undefined;
-      const force = sp?.optionalBool(SET_MIN_PIN_LENGTH.forceChangePin, 'forceChangePin') ?? false;
+      const force = sp?.optionalBool(SET_MIN_PIN_LENGTH_PARAM.forceChangePin, 'forceChangePin') ?? false;
       if (newMin < ctx.state.minPinLength || newMin > 63) fail(S.PIN_POLICY_VIOLATION);
       if (rpIds && rpIds.length > MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH) fail(S.PIN_POLICY_VIOLATION);
       if (force && !ctx.core.pinSet) fail(S.PIN_NOT_SET);

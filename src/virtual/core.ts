@@ -11,7 +11,7 @@ import { pinProtocol, type PinUvAuthProtocol } from '../ctap2/pin-protocol.js';
 import { CtapError } from '../ctap2/status.js';
 import { timingSafeEqual, utf8Encode, zeroize } from '../util/bytes.js';
 import type { CborMapReader, CborValue } from '../cbor/index.js';
-import { PERMISSION } from './constants.js';
+import { PERMISSION } from '../ctap2/permissions.js';
 import { parseAaguid, resolveOptions, type ResolvedOptions, type VirtualAuthenticatorOptions } from './options.js';
 import { createInitialState, parseState, serializeState, StateFile, type PersistentState } from './state.js';
 

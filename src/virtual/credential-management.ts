@@ -2,7 +2,8 @@
 import { asMap, CborMapReader, encodeCbor, type CborValue } from '../cbor/index.js';
 import { concatBytes } from '../util/bytes.js';
 import type { CommandContext, CommandHandler } from './core.js';
-import { CRED_MGMT, CRED_MGMT_PARAM, CRED_MGMT_RESPONSE, CRED_MGMT_SUB, PERMISSION } from './constants.js';
+import { CREDENTIAL_MANAGEMENT_PARAM, CREDENTIAL_MANAGEMENT_RESPONSE, CREDENTIAL_MANAGEMENT_SUBCOMMAND, CREDENTIAL_MANAGEMENT_SUBCOMMAND_PARAM } from '../ctap2/credential-management.js';
+import { PERMISSION } from '../ctap2/permissions.js';
 import { coseKeyMap } from './credentials.js';
 import { bytesEq, descriptor, fail, requireParams, rpIdHashOf, S, userEntity, userEntityCbor } from './common.js';
 import type { ResidentCredential } from './state.js';
@@ -11,10 +12,10 @@ const ENUMERATION_TIMEOUT_MS = 30_000;
 
 export const credentialManagement: CommandHandler = async (ctx, params) => {
   const p = requireParams(params);
-  const sub = p.uint(CRED_MGMT.subCommand, 'subCommand');
+  const sub = p.uint(CREDENTIAL_MANAGEMENT_PARAM.subCommand, 'subCommand');
   // The GetNext subcommands carry no auth: they continue a walk the Begin call authorised.
-  if (sub === CRED_MGMT_SUB.enumerateRPsGetNextRP || sub === CRED_MGMT_SUB.enumerateCredentialsGetNextCredential) {
-    const kind = sub === CRED_MGMT_SUB.enumerateRPsGetNextRP ? 'enumerateRPs' : 'enumerateCredentials';
+  if (sub === CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateRPsGetNextRP || sub === CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateCredentialsGetNextCredential) {
+    const kind = sub === CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateRPsGetNextRP ? 'enumerateRPs' : 'enumerateCredentials';
     const pending = ctx.volatile.pending;
     if (!pending || pending.kind !== kind || pending.remaining === 0 || ctx.now() > pending.expiresAt) {
       ctx.volatile.pending = undefined;
@@ -26,13 +27,13 @@ export const credentialManagement: CommandHandler = async (ctx, params) => {
     if (out === undefined) fail(S.NOT_ALLOWED);
     return out;
   }
-  const subParamsRaw = p.raw(CRED_MGMT.subCommandParams);
+  const subParamsRaw = p.raw(CREDENTIAL_MANAGEMENT_PARAM.subCommandParams);
   const subParams = subParamsRaw === undefined ? undefined : new CborMapReader(asMap(subParamsRaw, 'credentialManagement subCommandParams'), 'credentialManagement subCommandParams');
-  const known = Object.values(CRED_MGMT_SUB) as number[];
+  const known = Object.values(CREDENTIAL_MANAGEMENT_SUBCOMMAND) as number[];
   if (!known.includes(sub)) fail(S.INVALID_SUBCOMMAND);
   // Every other subcommand is authorised by a token with the cm permission (§6.8.1).
-  const param = p.optionalBytes(CRED_MGMT.pinUvAuthParam, 'pinUvAuthParam');
-  const protocol = p.optionalUint(CRED_MGMT.pinUvAuthProtocol, 'pinUvAuthProtocol');
+  const param = p.optionalBytes(CREDENTIAL_MANAGEMENT_PARAM.pinUvAuthParam, 'pinUvAuthParam');
+  const protocol = p.optionalUint(CREDENTIAL_MANAGEMENT_PARAM.pinUvAuthProtocol, 'pinUvAuthProtocol');
   if (param === undefined) fail(S.PUAT_REQUIRED);
   if (protocol === undefined) fail(S.MISSING_PARAMETER);
   const message = subParamsRaw === undefined ? Uint8Array.of(sub) : concatBytes(Uint8Array.of(sub), encodeCbor(subParamsRaw as CborValue));
@@ -40,13 +41,13 @@ export const credentialManagement: CommandHandler = async (ctx, params) => {
   const creds = ctx.state.credentials;
 
   switch (sub) {
-    case CRED_MGMT_SUB.getCredsMetadata:
+    case CREDENTIAL_MANAGEMENT_SUBCOMMAND.getCredsMetadata:
       if (token.rpId !== undefined) fail(S.PIN_AUTH_INVALID);
       return new Map<number, CborValue>([
-        [CRED_MGMT_RESPONSE.existingResidentCredentialsCount, creds.length],
-        [CRED_MGMT_RESPONSE.maxPossibleRemainingResidentCredentialsCount, Math.max(0, ctx.options.capacity - creds.length)],
+        [CREDENTIAL_MANAGEMENT_RESPONSE.existingResidentCredentialsCount, creds.length],
+        [CREDENTIAL_MANAGEMENT_RESPONSE.maxPossibleRemainingResidentCredentialsCount, Math.max(0, ctx.options.capacity - creds.length)],
       ]);
-    case CRED_MGMT_SUB.enumerateRPsBegin: {
+    case CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateRPsBegin: {
       if (token.rpId !== undefined) fail(S.PIN_AUTH_INVALID);
       const rps: { id: string; name: string | undefined }[] = [];
       for (const c of creds) if (!rps.some((r) => r.id === c.rpId)) rps.push({ id: c.rpId, name: c.rpName });
@@ -55,37 +56,37 @@ export const credentialManagement: CommandHandler = async (ctx, params) => {
         const rp = new Map<string, CborValue>([['id', r.id]]);
         if (r.name !== undefined) rp.set('name', r.name);
         return new Map<number, CborValue>([
-          [CRED_MGMT_RESPONSE.rp, rp],
-          [CRED_MGMT_RESPONSE.rpIDHash, rpIdHashOf(r.id)],
+          [CREDENTIAL_MANAGEMENT_RESPONSE.rp, rp],
+          [CREDENTIAL_MANAGEMENT_RESPONSE.rpIDHash, rpIdHashOf(r.id)],
         ]);
       };
       const first = item(rps[0]!);
-      first.set(CRED_MGMT_RESPONSE.totalRPs, rps.length);
+      first.set(CREDENTIAL_MANAGEMENT_RESPONSE.totalRPs, rps.length);
       walk(ctx, 'enumerateRPs', rps.slice(1).map((r) => () => item(r)));
       return first;
     }
-    case CRED_MGMT_SUB.enumerateCredentialsBegin: {
-      const rpIdHash = subParams?.optionalBytes(CRED_MGMT_PARAM.rpIDHash, 'rpIDHash');
+    case CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateCredentialsBegin: {
+      const rpIdHash = subParams?.optionalBytes(CREDENTIAL_MANAGEMENT_SUBCOMMAND_PARAM.rpIDHash, 'rpIDHash');
       if (!rpIdHash) fail(S.MISSING_PARAMETER);
       const list = creds.filter((c) => bytesEq(rpIdHashOf(c.rpId), rpIdHash)).sort((a, b) => b.created - a.created);
       if (token.rpId !== undefined && !bytesEq(rpIdHashOf(token.rpId), rpIdHash)) fail(S.PIN_AUTH_INVALID);
       if (list.length === 0) fail(S.NO_CREDENTIALS);
       const first = credentialItem(list[0]!);
-      first.set(CRED_MGMT_RESPONSE.totalCredentials, list.length);
+      first.set(CREDENTIAL_MANAGEMENT_RESPONSE.totalCredentials, list.length);
       walk(ctx, 'enumerateCredentials', list.slice(1).map((c) => () => credentialItem(c)));
       return first;
     }
-    case CRED_MGMT_SUB.deleteCredential: {
+    case CREDENTIAL_MANAGEMENT_SUBCOMMAND.deleteCredential: {
       const cred = findById(ctx, subParams);
       if (token.rpId !== undefined && token.rpId !== cred.rpId) fail(S.PIN_AUTH_INVALID);
       ctx.state.credentials = creds.filter((c) => c !== cred);
       await ctx.persist();
       return undefined;
     }
-    case CRED_MGMT_SUB.updateUserInformation: {
+    case CREDENTIAL_MANAGEMENT_SUBCOMMAND.updateUserInformation: {
       const cred = findById(ctx, subParams);
       if (token.rpId !== undefined && token.rpId !== cred.rpId) fail(S.PIN_AUTH_INVALID);
-      const user = userEntity(subParams?.raw(CRED_MGMT_PARAM.user) ?? fail(S.MISSING_PARAMETER), 'credentialManagement user');
+      const user = userEntity(subParams?.raw(CREDENTIAL_MANAGEMENT_SUBCOMMAND_PARAM.user) ?? fail(S.MISSING_PARAMETER), 'credentialManagement user');
       if (!bytesEq(user.id, cred.userId)) fail(S.INVALID_PARAMETER);
       // Absent or empty fields are removed (§6.8.6).
       cred.userName = user.name === '' ? undefined : user.name;
@@ -99,7 +100,7 @@ export const credentialManagement: CommandHandler = async (ctx, params) => {
 };
 
 function findById(ctx: CommandContext, subParams: CborMapReader | undefined): ResidentCredential {
-  const raw = subParams?.raw(CRED_MGMT_PARAM.credentialID);
+  const raw = subParams?.raw(CREDENTIAL_MANAGEMENT_SUBCOMMAND_PARAM.credentialID);
   if (raw === undefined) fail(S.MISSING_PARAMETER);
   const d = descriptor(raw, 'credentialManagement credentialID');
   const cred = ctx.state.credentials.find((c) => bytesEq(c.id, d.id));
@@ -109,15 +110,15 @@ function findById(ctx: CommandContext, subParams: CborMapReader | undefined): Re
 
 function credentialItem(c: ResidentCredential): Map<number, CborValue> {
   const m = new Map<number, CborValue>([
-    [CRED_MGMT_RESPONSE.user, userEntityCbor(c, true)],
-    [CRED_MGMT_RESPONSE.credentialID, new Map<string, CborValue>([
+    [CREDENTIAL_MANAGEMENT_RESPONSE.user, userEntityCbor(c, true)],
+    [CREDENTIAL_MANAGEMENT_RESPONSE.credentialID, new Map<string, CborValue>([
       ['id', c.id],
       ['type', 'public-key'],
     ])],
-    [CRED_MGMT_RESPONSE.publicKey, coseKeyMap(c.alg, c.privateKey)],
-    [CRED_MGMT_RESPONSE.credProtect, c.credProtect],
+    [CREDENTIAL_MANAGEMENT_RESPONSE.publicKey, coseKeyMap(c.alg, c.privateKey)],
+    [CREDENTIAL_MANAGEMENT_RESPONSE.credProtect, c.credProtect],
   ]);
-  if (c.largeBlobKey) m.set(CRED_MGMT_RESPONSE.largeBlobKey, c.largeBlobKey);
+  if (c.largeBlobKey) m.set(CREDENTIAL_MANAGEMENT_RESPONSE.largeBlobKey, c.largeBlobKey);
   return m;
 }
 

@@ -20,7 +20,8 @@ import {
   randomBytes,
 } from '../crypto/primitives.js';
 import { concatBytes, utf8Encode, writeUint32BE, zeroize } from '../util/bytes.js';
-import { AUTH_DATA_FLAG, COSE_ALG } from './constants.js';
+import { AUTH_DATA_FLAGS } from '../ctap2/authenticator-data.js';
+import { COSE_ALG } from '../ctap2/cose-key.js';
 
 const HANDLE_VERSION = 0x01;
 const NONCE_LENGTH = 12;
@@ -126,9 +127,9 @@ export function buildAuthData(a: AuthDataInput): Uint8Array {
   const head = new Uint8Array(37);
   head.set(a.rpIdHash, 0);
   let flags = a.flags;
-  if (a.attested) flags |= AUTH_DATA_FLAG.AT;
+  if (a.attested) flags |= AUTH_DATA_FLAGS.AT;
   const ext = a.extensions && a.extensions.size ? encodeCbor(a.extensions as Map<string, never>) : undefined;
-  if (ext) flags |= AUTH_DATA_FLAG.ED;
+  if (ext) flags |= AUTH_DATA_FLAGS.ED;
   head[32] = flags;
   writeUint32BE(head, 33, a.signCount >>> 0);
   const parts: Uint8Array[] = [head];

@@ -9,7 +9,8 @@ import { zeroize } from '../util/bytes.js';
 import type { P256Point } from '../crypto/primitives.js';
 import type { CommandContext } from './core.js';
 import { credRandom } from './credentials.js';
-import { EXTENSION, HMAC_SECRET } from './constants.js';
+import { EXTENSION_ID } from '../ctap2/extensions/extension.js';
+import { HMAC_SECRET_INPUT } from '../ctap2/extensions/hmac-secret.js';
 import { fail, S } from './common.js';
 
 export interface McExtensionInput {
@@ -55,10 +56,10 @@ export function coseP256(v: unknown, path: string): P256Point {
 function hmacSecretInput(v: unknown, path: string): HmacSecretInput {
   const r = new CborMapReader(asMap(v, path), path);
   return {
-    keyAgreement: coseP256(r.raw(HMAC_SECRET.keyAgreement) ?? fail(S.MISSING_PARAMETER), `${path} keyAgreement`),
-    saltEnc: r.bytes(HMAC_SECRET.saltEnc, 'saltEnc'),
-    saltAuth: r.bytes(HMAC_SECRET.saltAuth, 'saltAuth'),
-    protocol: r.optionalUint(HMAC_SECRET.pinUvAuthProtocol, 'pinUvAuthProtocol') ?? 1,
+    keyAgreement: coseP256(r.raw(HMAC_SECRET_INPUT.keyAgreement) ?? fail(S.MISSING_PARAMETER), `${path} keyAgreement`),
+    saltEnc: r.bytes(HMAC_SECRET_INPUT.saltEnc, 'saltEnc'),
+    saltAuth: r.bytes(HMAC_SECRET_INPUT.saltAuth, 'saltAuth'),
+    protocol: r.optionalUint(HMAC_SECRET_INPUT.pinUvAuthProtocol, 'pinUvAuthProtocol') ?? 1,
   };
 }
 
@@ -69,26 +70,26 @@ export function parseMcExtensions(ctx: CommandContext, v: unknown): McExtensionI
   for (const [name, value] of m) {
     const path = `makeCredential extensions ${name}`;
     switch (name) {
-      case EXTENSION.credProtect:
+      case EXTENSION_ID.credProtect:
         if (!f.credProtect) break;
         out.credProtect = asUint(value, path);
         if (out.credProtect < 1 || out.credProtect > 3) fail(S.INVALID_PARAMETER);
         break;
-      case EXTENSION.hmacSecret:
+      case EXTENSION_ID.hmacSecret:
         if (f.hmacSecret) out.hmacSecret = asBool(value, path);
         break;
-      case EXTENSION.hmacSecretMc:
+      case EXTENSION_ID.hmacSecretMc:
         if (f.hmacSecret && f.hmacSecretMc) out.hmacSecretMc = hmacSecretInput(value, path);
         break;
-      case EXTENSION.credBlob:
+      case EXTENSION_ID.credBlob:
         if (f.credBlob) out.credBlob = asBytes(value, path);
         break;
-      case EXTENSION.largeBlobKey:
+      case EXTENSION_ID.largeBlobKey:
         if (!f.largeBlobKey || !f.largeBlobs) break;
         if (asBool(value, path) !== true) fail(S.INVALID_OPTION);
         out.largeBlobKey = true;
         break;
-      case EXTENSION.minPinLength:
+      case EXTENSION_ID.minPinLength:
         if (f.minPinLength && f.config) out.minPinLength = asBool(value, path);
         break;
       default:
@@ -107,13 +108,13 @@ export function parseGaExtensions(ctx: CommandContext, v: unknown): GaExtensionI
   for (const [name, value] of m) {
     const path = `getAssertion extensions ${name}`;
     switch (name) {
-      case EXTENSION.hmacSecret:
+      case EXTENSION_ID.hmacSecret:
         if (f.hmacSecret) out.hmacSecret = hmacSecretInput(value, path);
         break;
-      case EXTENSION.credBlob:
+      case EXTENSION_ID.credBlob:
         if (f.credBlob) out.credBlob = asBool(value, path);
         break;
-      case EXTENSION.largeBlobKey:
+      case EXTENSION_ID.largeBlobKey:
         if (!f.largeBlobKey || !f.largeBlobs) break;
         if (asBool(value, path) !== true) fail(S.INVALID_OPTION);
         out.largeBlobKey = true;

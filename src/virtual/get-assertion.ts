@@ -2,7 +2,11 @@
 import type { CborValue } from '../cbor/index.js';
 import { concatBytes, zeroize } from '../util/bytes.js';
 import type { CommandContext, CommandHandler } from './core.js';
-import { AUTH_DATA_FLAG, CRED_PROTECT, EXTENSION, GA, GA_RESPONSE, PERMISSION } from './constants.js';
+import { AUTH_DATA_FLAGS } from '../ctap2/authenticator-data.js';
+import { CRED_PROTECT } from '../ctap2/extensions/cred-protect.js';
+import { EXTENSION_ID } from '../ctap2/extensions/extension.js';
+import { GET_ASSERTION, GET_ASSERTION_RESPONSE } from '../ctap2/get-assertion.js';
+import { PERMISSION } from '../ctap2/permissions.js';
 import { buildAuthData, openHandle, sign } from './credentials.js';
 import {
   descriptorList,
@@ -33,13 +37,13 @@ interface AssertionRun {
 
 export const getAssertion: CommandHandler = async (ctx, params) => {
   const p = requireParams(params);
-  const rpId = p.text(GA.rpId, 'rpId', 512);
-  const clientDataHash = p.bytes(GA.clientDataHash, 'clientDataHash');
-  const allowList = p.has(GA.allowList) ? descriptorList(p.raw(GA.allowList), 'getAssertion allowList', ctx.options.maxCredentialCountInList) : undefined;
-  const ext = p.has(GA.extensions) ? parseGaExtensions(ctx, p.raw(GA.extensions)) : undefined;
-  const options = p.has(GA.options) ? optionsMap(p.raw(GA.options), 'getAssertion options') : new Map<string, boolean>();
-  const pinUvAuthParam = p.optionalBytes(GA.pinUvAuthParam, 'pinUvAuthParam');
-  const protocolVersion = p.optionalUint(GA.pinUvAuthProtocol, 'pinUvAuthProtocol');
+  const rpId = p.text(GET_ASSERTION.rpId, 'rpId', 512);
+  const clientDataHash = p.bytes(GET_ASSERTION.clientDataHash, 'clientDataHash');
+  const allowList = p.has(GET_ASSERTION.allowList) ? descriptorList(p.raw(GET_ASSERTION.allowList), 'getAssertion allowList', ctx.options.maxCredentialCountInList) : undefined;
+  const ext = p.has(GET_ASSERTION.extensions) ? parseGaExtensions(ctx, p.raw(GET_ASSERTION.extensions)) : undefined;
+  const options = p.has(GET_ASSERTION.options) ? optionsMap(p.raw(GET_ASSERTION.options), 'getAssertion options') : new Map<string, boolean>();
+  const pinUvAuthParam = p.optionalBytes(GET_ASSERTION.pinUvAuthParam, 'pinUvAuthParam');
+  const protocolVersion = p.optionalUint(GET_ASSERTION.pinUvAuthProtocol, 'pinUvAuthProtocol');
 
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0 && ctx.options.features.clientPin) await zeroLengthPinUvAuthParam(ctx, rpId);
   if (pinUvAuthParam !== undefined) {
@@ -90,8 +94,8 @@ export const getAssertion: CommandHandler = async (ctx, params) => {
   ctx.checkCancelled();
 
   let flags = 0;
-  if (up) flags |= AUTH_DATA_FLAG.UP;
-  if (userVerified) flags |= AUTH_DATA_FLAG.UV;
+  if (up) flags |= AUTH_DATA_FLAGS.UP;
+  if (userVerified) flags |= AUTH_DATA_FLAGS.UV;
   const run: AssertionRun = {
     rpIdHash,
     clientDataHash,
@@ -103,7 +107,7 @@ export const getAssertion: CommandHandler = async (ctx, params) => {
   const first = applicable[0]!;
   const rest = applicable.slice(1);
   const response = await assertion(ctx, run, first);
-  if (!allowList) response.set(GA_RESPONSE.numberOfCredentials, applicable.length);
+  if (!allowList) response.set(GET_ASSERTION_RESPONSE.numberOfCredentials, applicable.length);
   if (pinUvAuthParam !== undefined && ctx.volatile.token) ctx.volatile.token.userPresent = false;
   applicable = [];
   if (rest.length) {
@@ -140,9 +144,9 @@ async function assertion(ctx: CommandContext, run: AssertionRun, c: FoundCredent
   const outputs: ExtensionOutputs = new Map();
   const ext = run.ext;
   if (ext?.hmacSecret && c.handle.hmacSecret) {
-    outputs.set(EXTENSION.hmacSecret, hmacSecretOutput(ctx, ext.hmacSecret, c.id, run.userVerified));
+    outputs.set(EXTENSION_ID.hmacSecret, hmacSecretOutput(ctx, ext.hmacSecret, c.id, run.userVerified));
   }
-  if (ext?.credBlob) outputs.set(EXTENSION.credBlob, c.resident?.credBlob ?? new Uint8Array(0));
+  if (ext?.credBlob) outputs.set(EXTENSION_ID.credBlob, c.resident?.credBlob ?? new Uint8Array(0));
   let signCount: number;
   if (c.resident) signCount = ++c.resident.signCount;
   else signCount = ++ctx.state.globalSignCount;
@@ -151,14 +155,14 @@ async function assertion(ctx: CommandContext, run: AssertionRun, c: FoundCredent
   zeroize(c.handle.privateKey);
   await ctx.persist(); // the counter is durable before the signature leaves
   const response = new Map<number, CborValue>([
-    [GA_RESPONSE.credential, new Map<string, CborValue>([
+    [GET_ASSERTION_RESPONSE.credential, new Map<string, CborValue>([
       ['id', c.id],
       ['type', 'public-key'],
     ])],
-    [GA_RESPONSE.authData, authData],
-    [GA_RESPONSE.signature, signature],
+    [GET_ASSERTION_RESPONSE.authData, authData],
+    [GET_ASSERTION_RESPONSE.signature, signature],
   ]);
-  if (c.resident) response.set(GA_RESPONSE.user, userEntityCbor(c.resident, run.fullUser));
-  if (ext?.largeBlobKey && c.resident?.largeBlobKey) response.set(GA_RESPONSE.largeBlobKey, c.resident.largeBlobKey);
+  if (c.resident) response.set(GET_ASSERTION_RESPONSE.user, userEntityCbor(c.resident, run.fullUser));
+  if (ext?.largeBlobKey && c.resident?.largeBlobKey) response.set(GET_ASSERTION_RESPONSE.largeBlobKey, c.resident.largeBlobKey);
   return response;
 }

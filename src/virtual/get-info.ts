@@ -4,17 +4,17 @@ import { GET_INFO } from '../ctap2/get-info.js';
 import { CtapError } from '../ctap2/status.js';
 import type { CommandHandler, ResolvedOptions } from './core.js';
 import type { PersistentState } from './state.js';
-import { EXTENSION } from './constants.js';
+import { EXTENSION_ID } from '../ctap2/extensions/extension.js';
 
 export function supportedExtensions(o: ResolvedOptions): string[] {
   const f = o.features;
   const out: string[] = [];
-  if (f.credBlob) out.push(EXTENSION.credBlob);
-  if (f.credProtect) out.push(EXTENSION.credProtect);
-  if (f.hmacSecret) out.push(EXTENSION.hmacSecret);
-  if (f.hmacSecret && f.hmacSecretMc) out.push(EXTENSION.hmacSecretMc);
-  if (f.largeBlobKey && f.largeBlobs) out.push(EXTENSION.largeBlobKey);
-  if (f.minPinLength && f.config) out.push(EXTENSION.minPinLength);
+  if (f.credBlob) out.push(EXTENSION_ID.credBlob);
+  if (f.credProtect) out.push(EXTENSION_ID.credProtect);
+  if (f.hmacSecret) out.push(EXTENSION_ID.hmacSecret);
+  if (f.hmacSecret && f.hmacSecretMc) out.push(EXTENSION_ID.hmacSecretMc);
+  if (f.largeBlobKey && f.largeBlobs) out.push(EXTENSION_ID.largeBlobKey);
+  if (f.minPinLength && f.config) out.push(EXTENSION_ID.minPinLength);
   return out;
 }
 

@@ -3,7 +3,8 @@ import type { CborValue } from '../cbor/index.js';
 import { sha256 } from '../crypto/hashes.js';
 import { concatBytes, timingSafeEqual } from '../util/bytes.js';
 import type { CommandHandler } from './core.js';
-import { LARGE_BLOBS, LARGE_BLOBS_RESPONSE, PERMISSION } from './constants.js';
+import { LARGE_BLOBS_PARAM, LARGE_BLOBS_RESPONSE } from '../ctap2/large-blobs.js';
+import { PERMISSION } from '../ctap2/permissions.js';
 import { fail, requireParams, S } from './common.js';
 
 /** An in-progress set: fragments are appended until `expectedLength` is reached. */
@@ -18,12 +19,12 @@ const writes = new WeakMap<object, PendingBlobWrite>();
 
 export const largeBlobs: CommandHandler = async (ctx, params) => {
   const p = requireParams(params);
-  const get = p.optionalUint(LARGE_BLOBS.get, 'get');
-  const set = p.optionalBytes(LARGE_BLOBS.set, 'set');
-  const offset = p.optionalUint(LARGE_BLOBS.offset, 'offset');
-  const length = p.optionalUint(LARGE_BLOBS.length, 'length');
-  const param = p.optionalBytes(LARGE_BLOBS.pinUvAuthParam, 'pinUvAuthParam');
-  const protocol = p.optionalUint(LARGE_BLOBS.pinUvAuthProtocol, 'pinUvAuthProtocol');
+  const get = p.optionalUint(LARGE_BLOBS_PARAM.get, 'get');
+  const set = p.optionalBytes(LARGE_BLOBS_PARAM.set, 'set');
+  const offset = p.optionalUint(LARGE_BLOBS_PARAM.offset, 'offset');
+  const length = p.optionalUint(LARGE_BLOBS_PARAM.length, 'length');
+  const param = p.optionalBytes(LARGE_BLOBS_PARAM.pinUvAuthParam, 'pinUvAuthParam');
+  const protocol = p.optionalUint(LARGE_BLOBS_PARAM.pinUvAuthProtocol, 'pinUvAuthProtocol');
   const maxFragmentLength = ctx.options.maxMsgSize - 64;
   if (offset === undefined) fail(S.MISSING_PARAMETER);
   if ((get === undefined) === (set === undefined)) fail(S.INVALID_PARAMETER);

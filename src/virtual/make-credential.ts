@@ -3,7 +3,12 @@ import { asArray, asMap, asText, asInt, CborMapReader, encodeCbor, type CborValu
 import { randomBytes } from '../crypto/primitives.js';
 import { concatBytes, zeroize } from '../util/bytes.js';
 import type { CommandContext, CommandHandler } from './core.js';
-import { AUTH_DATA_FLAG, COSE_ALG, CRED_PROTECT, EXTENSION, MC, MC_RESPONSE, PERMISSION } from './constants.js';
+import { AUTH_DATA_FLAGS } from '../ctap2/authenticator-data.js';
+import { COSE_ALG } from '../ctap2/cose-key.js';
+import { CRED_PROTECT } from '../ctap2/extensions/cred-protect.js';
+import { EXTENSION_ID } from '../ctap2/extensions/extension.js';
+import { MAKE_CREDENTIAL, MAKE_CREDENTIAL_RESPONSE } from '../ctap2/make-credential.js';
+import { PERMISSION } from '../ctap2/permissions.js';
 import { buildAuthData, coseKeyMap, generateKey, sealHandle, sign } from './credentials.js';
 import {
   bytesEq,
@@ -36,19 +41,19 @@ function chooseAlgorithm(ctx: CommandContext, v: unknown): number {
 
 export const makeCredential: CommandHandler = async (ctx, params) => {
   const p = requireParams(params);
-  const clientDataHash = p.bytes(MC.clientDataHash, 'clientDataHash');
-  const rp = p.reader(MC.rp, 'rp');
+  const clientDataHash = p.bytes(MAKE_CREDENTIAL.clientDataHash, 'clientDataHash');
+  const rp = p.reader(MAKE_CREDENTIAL.rp, 'rp');
   const rpId = rp.text('id', 'id', 512);
   const rpName = rp.optionalText('name', 'name', 1024);
-  const user = userEntity(p.raw(MC.user) ?? fail(S.MISSING_PARAMETER), 'makeCredential user');
-  if (!p.has(MC.pubKeyCredParams)) fail(S.MISSING_PARAMETER);
-  const alg = chooseAlgorithm(ctx, p.raw(MC.pubKeyCredParams));
-  const excludeList = p.has(MC.excludeList) ? descriptorList(p.raw(MC.excludeList), 'makeCredential excludeList', ctx.options.maxCredentialCountInList) : [];
-  const ext = p.has(MC.extensions) ? parseMcExtensions(ctx, p.raw(MC.extensions)) : undefined;
-  const options = p.has(MC.options) ? optionsMap(p.raw(MC.options), 'makeCredential options') : new Map<string, boolean>();
-  const pinUvAuthParam = p.optionalBytes(MC.pinUvAuthParam, 'pinUvAuthParam');
-  const protocolVersion = p.optionalUint(MC.pinUvAuthProtocol, 'pinUvAuthProtocol');
-  const ep = p.optionalUint(MC.enterpriseAttestation, 'enterpriseAttestation');
+  const user = userEntity(p.raw(MAKE_CREDENTIAL.user) ?? fail(S.MISSING_PARAMETER), 'makeCredential user');
+  if (!p.has(MAKE_CREDENTIAL.pubKeyCredParams)) fail(S.MISSING_PARAMETER);
+  const alg = chooseAlgorithm(ctx, p.raw(MAKE_CREDENTIAL.pubKeyCredParams));
+  const excludeList = p.has(MAKE_CREDENTIAL.excludeList) ? descriptorList(p.raw(MAKE_CREDENTIAL.excludeList), 'makeCredential excludeList', ctx.options.maxCredentialCountInList) : [];
+  const ext = p.has(MAKE_CREDENTIAL.extensions) ? parseMcExtensions(ctx, p.raw(MAKE_CREDENTIAL.extensions)) : undefined;
+  const options = p.has(MAKE_CREDENTIAL.options) ? optionsMap(p.raw(MAKE_CREDENTIAL.options), 'makeCredential options') : new Map<string, boolean>();
+  const pinUvAuthParam = p.optionalBytes(MAKE_CREDENTIAL.pinUvAuthParam, 'pinUvAuthParam');
+  const protocolVersion = p.optionalUint(MAKE_CREDENTIAL.pinUvAuthProtocol, 'pinUvAuthProtocol');
+  const ep = p.optionalUint(MAKE_CREDENTIAL.enterpriseAttestation, 'enterpriseAttestation');
 
   // Step 1-2: the zero-length pinUvAuthParam probe, then the protocol.
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0 && ctx.options.features.clientPin) await zeroLengthPinUvAuthParam(ctx, rpId);
@@ -112,16 +117,16 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
   const coseKey = encodeCbor(coseKeyMap(alg, privateKey));
 
   const outputs: ExtensionOutputs = new Map();
-  if (ext?.credProtect !== undefined) outputs.set(EXTENSION.credProtect, credProtect);
-  if (ext?.hmacSecret) outputs.set(EXTENSION.hmacSecret, true);
-  if (ext?.hmacSecretMc) outputs.set(EXTENSION.hmacSecretMc, hmacSecretOutput(ctx, ext.hmacSecretMc, credentialId, userVerified));
+  if (ext?.credProtect !== undefined) outputs.set(EXTENSION_ID.credProtect, credProtect);
+  if (ext?.hmacSecret) outputs.set(EXTENSION_ID.hmacSecret, true);
+  if (ext?.hmacSecretMc) outputs.set(EXTENSION_ID.hmacSecretMc, hmacSecretOutput(ctx, ext.hmacSecretMc, credentialId, userVerified));
   let credBlob: Uint8Array | undefined;
   if (ext?.credBlob !== undefined) {
     const ok = rk && ext.credBlob.length <= ctx.options.maxCredBlobLength;
     if (ok) credBlob = ext.credBlob.slice();
-    outputs.set(EXTENSION.credBlob, ok);
+    outputs.set(EXTENSION_ID.credBlob, ok);
   }
-  if (ext?.minPinLength && ctx.state.minPinLengthRpIds.includes(rpId)) outputs.set(EXTENSION.minPinLength, ctx.state.minPinLength);
+  if (ext?.minPinLength && ctx.state.minPinLengthRpIds.includes(rpId)) outputs.set(EXTENSION_ID.minPinLength, ctx.state.minPinLength);
   const largeBlobKey = ext?.largeBlobKey ? randomBytes(32) : undefined;
 
   let signCount: number;
@@ -149,8 +154,8 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
     signCount = ++ctx.state.globalSignCount;
   }
 
-  let flags = AUTH_DATA_FLAG.UP;
-  if (userVerified) flags |= AUTH_DATA_FLAG.UV;
+  let flags = AUTH_DATA_FLAGS.UP;
+  if (userVerified) flags |= AUTH_DATA_FLAGS.UV;
   const authData = buildAuthData({
     rpIdHash,
     flags,
@@ -182,11 +187,11 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
     ctx.volatile.token.userPresent = false;
   }
   const response = new Map<number, CborValue>([
-    [MC_RESPONSE.fmt, 'packed'],
-    [MC_RESPONSE.authData, authData],
-    [MC_RESPONSE.attStmt, attStmt],
+    [MAKE_CREDENTIAL_RESPONSE.fmt, 'packed'],
+    [MAKE_CREDENTIAL_RESPONSE.authData, authData],
+    [MAKE_CREDENTIAL_RESPONSE.attStmt, attStmt],
   ]);
-  if (epAtt) response.set(MC_RESPONSE.epAtt, true);
-  if (largeBlobKey) response.set(MC_RESPONSE.largeBlobKey, largeBlobKey);
+  if (epAtt) response.set(MAKE_CREDENTIAL_RESPONSE.epAtt, true);
+  if (largeBlobKey) response.set(MAKE_CREDENTIAL_RESPONSE.largeBlobKey, largeBlobKey);
   return response;
 };

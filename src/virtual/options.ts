@@ -3,7 +3,7 @@
  * (RangeError naming the option for a bad value).
  */
 import { randomBytes } from '../crypto/primitives.js';
-import { COSE_ALG } from './constants.js';
+import { COSE_ALG } from '../ctap2/cose-key.js';
 import type { FaultInjector } from './fault-types.js';
 import type { StateFileHooks } from './state.js';
 

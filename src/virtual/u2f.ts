@@ -18,7 +18,8 @@ import { p256Generate, p256Sign } from '../crypto/primitives.js';
 import { concatBytes, writeUint32BE, zeroize, utf8Encode } from '../util/bytes.js';
 import type { VirtualAuthenticator } from './authenticator.js';
 import { CommandContext } from './core.js';
-import { COSE_ALG, CRED_PROTECT } from './constants.js';
+import { COSE_ALG } from '../ctap2/cose-key.js';
+import { CRED_PROTECT } from '../ctap2/extensions/cred-protect.js';
 import { findCredential } from './common.js';
 import { sealHandle } from './credentials.js';
 

@@ -16,6 +16,16 @@ import type { SharedSecret } from '../client-pin.js';
 import { infoHasExtension, UnsupportedFeatureError, type FeatureInfo } from '../permissions.js';
 import { CTAP2_STATUS } from '../status.js';
 
+/** Extension identifiers, the keys of the CTAP `extensions` map (CTAP 2.2 §12). */
+export const EXTENSION_ID = {
+  credProtect: 'credProtect',
+  hmacSecret: 'hmac-secret',
+  hmacSecretMc: 'hmac-secret-mc',
+  credBlob: 'credBlob',
+  largeBlobKey: 'largeBlobKey',
+  minPinLength: 'minPinLength',
+} as const;
+
 /** Members of a makeCredential/getAssertion response that are outside authData. */
 export interface UnsignedOutputs {
   /** makeCredential 0x05 / getAssertion 0x07 largeBlobKey. */
