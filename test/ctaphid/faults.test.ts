@@ -437,3 +437,48 @@ test('`ctap virtual serve --fault` (the CLI): the 1st CTAP command stalls, the 2
     await served.stop();
   }
 });
+
+test('every fault at random (seeded): each call settles with success or a documented error, and the key recovers once the faults stop', { timeout: 60_000 }, async (t) => {
+  const kinds = ['drop', 'duplicate', 'reorder', 'foreign-cid', 'bad-seq', 'stall', 'error-mid-message', 'garbage-cbor', 'wrong-rpid-hash', 'no-up'] as const;
+  const tally = new Map<string, number>();
+  for (const seed of [1, 2, 3]) {
+    const r = await rig();
+    try {
+      kinds.forEach((kind, i) => r.plan.add({ kind, p: 0.12, seed: seed * 100 + i }));
+      for (let i = 0; i < 12; i++) {
+        const call =
+          i % 3 === 0
+            ? r.session.getInfo({ refresh: true, timeoutMs: 250 })
+            : i % 3 === 1
+              ? r.channel.ping(randomBytes(1 + ((i * 37) % 150)), { timeoutMs: 250 })
+              : r.session.send(
+                  CTAP2_CMD.makeCredential,
+                  new Map<number, CborValue>([
+                    [1, randomBytes(32)],
+                    [2, { id: 'random.example.com' }],
+                    [3, { id: utf8Encode(`u${i}`), name: 'u' }],
+                    [4, [{ alg: -7, type: 'public-key' }]],
+                  ]),
+                  { timeoutMs: 250 },
+                );
+        let outcome: string;
+        try {
+          await call;
+          outcome = 'ok';
+        } catch (e) {
+          if (e instanceof TimeoutError) outcome = 'TimeoutError';
+          else if (e instanceof CtapHidError && (e.code === 'PROTOCOL' || e.code === 'CTAPHID_ERROR')) outcome = `CtapHidError ${e.code}`;
+          else if (e instanceof CborError) outcome = 'CborError';
+          else throw e; // anything else is not a documented outcome
+        }
+        tally.set(outcome, (tally.get(outcome) ?? 0) + 1);
+      }
+      r.plan.clear();
+      await worksAgain(r);
+    } finally {
+      await r.close();
+    }
+  }
+  t.diagnostic(JSON.stringify([...tally]));
+  assert.ok((tally.get('ok') ?? 0) > 0 && tally.size > 1, JSON.stringify([...tally]));
+});
