@@ -45,6 +45,8 @@ export class VirtualHidPort implements HidPort, PacketSink {
     if (this.#removed) return Promise.reject(new HidError('DEVICE_REMOVED', 'the virtual key was disconnected'));
     if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
     if (this.#waiter) return Promise.reject(new HidError('IO_ERROR', 'another read is already waiting on this port'));
+    // read(0) is a poll (HidPort contract): nothing queued means null now, without a timer.
+    if (timeoutMs <= 0) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -54,7 +56,7 @@ export class VirtualHidPort implements HidPort, PacketSink {
       const timer = setTimeout(() => {
         done();
         resolve(null);
-      }, Math.max(0, timeoutMs));
+      }, timeoutMs);
       const onAbort = (): void => {
         done();
         reject(new AbortedError(undefined, { cause: signal?.reason }));
