@@ -11,12 +11,13 @@
  *   --uv none|auto|deny        built-in user verification
  *   --aaguid UUID              AAGUID of a fresh key
  *   --capacity N               discoverable credential slots
- *   --fault SPEC               fault injection (parsed by faults.ts when present)
+ *   --fault SPEC               fault injection, repeatable (grammar in faults.ts)
+ *   --reset-window-ms N        how long after power-up authenticatorReset is accepted (default 10000)
  *   --u2f-only                 an old U2F key: no CTAPHID_CBOR
  */
 import { VirtualAuthenticator } from './authenticator.js';
 import type { PresenceMode, PresenceRequest, UvMode, VirtualAuthenticatorOptions } from './core.js';
-import type { FaultInjector } from './fault-types.js';
+import { parseFaultSpecs } from './faults.js';
 import { serveVirtualUdp, type VirtualUdpServer } from './udp-server.js';
 
 export interface VirtualCliOptions {
@@ -29,6 +30,8 @@ export interface VirtualCliOptions {
   capacity?: string | number | undefined;
   fault?: string | string[] | undefined;
   u2fOnly?: boolean | undefined;
+  /** Test bench: ms after power-up during which authenticatorReset is accepted. */
+  resetWindowMs?: string | number | undefined;
   /** Asked once per touch when --presence prompt (the CLI asks on the terminal); resolves true to approve. */
   prompt?: ((req: PresenceRequest) => Promise<boolean>) | undefined;
 }
@@ -69,20 +72,6 @@ export function parseUv(value: string | undefined): UvMode {
   throw new VirtualOptionError('--uv', `expected none, auto or deny, got ${JSON.stringify(value)}`);
 }
 
-/** A fault spec parser, supplied by faults.ts when it exists. */
-type FaultParser = (specs: string[]) => FaultInjector;
-
-async function loadFaultParser(): Promise<FaultParser | undefined> {
-  const specifier = './faults.js';
-  try {
-    const mod = (await import(specifier)) as { parseFaultSpecs?: FaultParser };
-    return mod.parseFaultSpecs;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
-
 /** VirtualAuthenticator options from CLI strings. Throws VirtualOptionError naming the flag. */
 export async function virtualOptionsFromCli(o: VirtualCliOptions): Promise<VirtualAuthenticatorOptions> {
   const out: VirtualAuthenticatorOptions = {
@@ -101,12 +90,15 @@ export async function virtualOptionsFromCli(o: VirtualCliOptions): Promise<Virtu
     if (!Number.isSafeInteger(n) || n < 0 || n > 1_000_000) throw new VirtualOptionError('--capacity', 'expected an integer from 0 to 1000000');
     out.capacity = n;
   }
+  if (o.resetWindowMs !== undefined) {
+    const n = typeof o.resetWindowMs === 'number' ? o.resetWindowMs : Number(o.resetWindowMs);
+    if (!Number.isSafeInteger(n) || n < 0 || n > 2_147_483_647) throw new VirtualOptionError('--reset-window-ms', 'expected a whole number of milliseconds from 0 to 2147483647');
+    out.resetWindowMs = n;
+  }
   const faults = o.fault === undefined ? [] : Array.isArray(o.fault) ? o.fault : [o.fault];
   if (faults.length) {
-    const parse = await loadFaultParser();
-    if (!parse) throw new VirtualOptionError('--fault', 'fault injection is not available in this build');
     try {
-      out.faults = parse(faults);
+      out.faults = parseFaultSpecs(faults);
     } catch (e) {
       throw new VirtualOptionError('--fault', (e as Error).message);
     }

@@ -24,6 +24,59 @@ test('--fault garbage-cbor: the next CBOR reply is malformed (exit 7), the one a
   }
 });
 
+test('--fault drop:tx=2: the 2nd CTAP transaction loses its answer and times out with a clear error; the 3rd works', async () => {
+  // drop applies to app transactions (CBOR and MSG) by default; each `ctap info` makes one (getInfo).
+  const s = await serve(['--fault', 'drop:tx=2']);
+  try {
+    const first = await ctap(['info', '--json', '--device', s.device, '--timeout', '5000']);
+    assert.equal(first.code, 0, first.stderr);
+    const dropped = await ctap(['info', '--json', '--device', s.device, '--timeout', '1000']);
+    assert.equal(dropped.code, 6, dropped.stderr);
+    const err = JSON.parse(dropped.stderr) as { error: { name: string; message: string } };
+    assert.equal(err.error.name, 'NotAllowedError');
+    assert.match(err.error.message, /did not complete CTAPHID_CBOR in time/);
+    assert.match(err.error.message, /--timeout/);
+    const third = await ctap(['info', '--json', '--device', s.device, '--timeout', '5000']);
+    assert.equal(third.code, 0, third.stderr);
+    assert.ok((JSON.parse(third.stdout) as { getInfo: { versions: string[] } }).getInfo.versions.includes('FIDO_2_1'));
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--fault is repeatable: both rules fire (drop:tx=1 then garbage-cbor:tx=2), then the key answers', async () => {
+  const s = await serve(['--fault', 'drop:tx=1', '--fault', 'garbage-cbor:tx=2']);
+  try {
+    const dropped = await ctap(['info', '--json', '--device', s.device, '--timeout', '1000']);
+    assert.equal(dropped.code, 6, dropped.stderr);
+    const garbled = await ctap(['info', '--json', '--device', s.device]);
+    assert.equal(garbled.code, 7, garbled.stderr);
+    const good = await ctap(['info', '--json', '--device', s.device]);
+    assert.equal(good.code, 0, good.stderr);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--reset-window-ms: 0 refuses a reset (as a key past its 10 s window); a long window accepts it', async () => {
+  const closed = await serve(['--reset-window-ms', '0']);
+  try {
+    const r = await ctap(['reset', '--yes', '--json', '--device', closed.device]);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /NOT_ALLOWED|unplug/i);
+  } finally {
+    await closed.stop();
+  }
+  const open = await serve(['--reset-window-ms', '86400000']);
+  try {
+    const r = await ctap(['reset', '--yes', '--json', '--device', open.device]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { ok: true });
+  } finally {
+    await open.stop();
+  }
+});
+
 test('--presence deny: a registration is refused as a browser would refuse it', async () => {
   const s = await serve(['--presence', 'deny']);
   try {
@@ -59,6 +112,7 @@ test('serve usage errors: bad --fault, non-loopback without --allow-remote, bad 
     ['--udp', '192.0.2.1:8111'],
     ['--presence', 'sometimes'],
     ['--capacity', '0'],
+    ['--reset-window-ms', '-5'],
   ]) {
     const r = await ctap(['virtual', 'serve', ...args]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

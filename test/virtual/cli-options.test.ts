@@ -24,6 +24,12 @@ test('option strings map to authenticator options; bad values name their flag', 
   const f = await virtualOptionsFromCli({ fault: ['drop:p=0.5,seed=7'] });
   assert.equal(typeof f.faults?.onOutgoing, 'function');
   await assert.rejects(virtualOptionsFromCli({ fault: 'no-such-fault' }), (e: unknown) => e instanceof VirtualOptionError && e.flag === '--fault');
+  // --reset-window-ms (test bench): a whole number of ms, passed through as resetWindowMs.
+  assert.equal((await virtualOptionsFromCli({ resetWindowMs: '86400000' })).resetWindowMs, 86_400_000);
+  assert.equal((await virtualOptionsFromCli({})).resetWindowMs, undefined);
+  for (const bad of ['-1', '1.5', 'soon', '2147483648']) {
+    await assert.rejects(virtualOptionsFromCli({ resetWindowMs: bad }), (e: unknown) => e instanceof VirtualOptionError && e.flag === '--reset-window-ms', bad);
+  }
 });
 
 test('serveVirtualFromCliOptions listens on UDP with the given PIN and AAGUID', async () => {

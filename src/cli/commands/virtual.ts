@@ -30,7 +30,8 @@ export const virtualCommand: CommandDef = {
   name: 'virtual',
   summary: 'run the virtual FIDO2 key as a CTAPHID-over-UDP simulator (test bench)',
   usage: `virtual serve [--udp HOST:PORT] [--state FILE] [--pin PIN | --pin-stdin] [--presence auto|deny|prompt]
- [--uv none|auto|deny] [--aaguid UUID] [--capacity N] [--fault SPEC] [--u2f-only] [--json]`,
+ [--uv none|auto|deny] [--aaguid UUID] [--capacity N] [--fault SPEC]... [--reset-window-ms N]
+ [--u2f-only] [--json]`,
   details: `Listens on HOST:PORT (default 127.0.0.1:8111, the simulator convention; loopback only
 unless --allow-remote) and answers each datagram's sender, so clients on port 7112 and on
 ephemeral ports both work. Reach it with --device udp:HOST:PORT (add ?local=0 for an
@@ -49,6 +50,10 @@ ephemeral local port).
                     garbage-cbor, wrong-rpid-hash, no-up, disconnect and PARAMs tx=N,
                     p=P, seed=N, times=N, cmd=C, packet=N, ms=N, code=N, mode=, after=N
                     (e.g. drop:p=0.1,seed=42 or stall:tx=3); see src/virtual/faults.ts
+  --reset-window-ms N
+                    TEST-BENCH OPTION: how long after start (and after each power
+                    cycle) authenticatorReset is accepted, in ms (default 10000, as real
+                    keys); e.g. 86400000 lets \`ctap reset\` run against a long-lived server
   --u2f-only        behave like an old U2F-only key (no CTAP2)
 Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) once ready.`,
   options: {
@@ -60,6 +65,7 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
     aaguid: { type: 'string' },
     capacity: { type: 'string' },
     fault: { type: 'string', multiple: true },
+    'reset-window-ms': { type: 'string' },
     'u2f-only': { type: 'boolean' },
     'allow-remote': { type: 'boolean' },
   },
@@ -74,6 +80,7 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
     const presenceArg = choice(v, 'presence', ['auto', 'deny', 'prompt'] as const) ?? 'auto';
     const uv = choice(v, 'uv', ['none', 'auto', 'deny'] as const);
     const capacity = intOption(v, 'capacity', 1, 1_000_000);
+    const resetWindowMs = intOption(v, 'reset-window-ms', 0, 2_147_483_647);
     if (presenceArg === 'prompt' && !(process.stdin.isTTY && process.stderr.isTTY)) {
       throw new UsageError('--presence prompt needs a terminal (stdin and stderr)');
     }
@@ -102,6 +109,7 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
       ...(str(v, 'state') ? { statePath: str(v, 'state') } : {}),
       ...(str(v, 'aaguid') ? { aaguid: str(v, 'aaguid') } : {}),
       ...(capacity !== undefined ? { capacity } : {}),
+      ...(resetWindowMs !== undefined ? { resetWindowMs } : {}),
       ...(flag(v, 'u2f-only') ? { u2fOnly: true } : {}),
       ...(faults ? { faults } : {}),
     });
