@@ -1,0 +1,124 @@
+/**
+ * libfido2 (Debian libfido2-dev) drives the management side of our virtual key over
+ * CTAPHID-over-UDP: scripts/interop/libfido2_manage.c says what it checks (credential
+ * management, large blobs, authenticatorConfig, PIN change, hmac-secret, credProtect,
+ * credBlob, reset), and scripts/interop/libfido2_u2f.c drives a `--u2f-only` key through
+ * libfido2's CTAP1 fallback.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, startVirtualServe, type ServedKey } from '../helpers/virtual-serve.js';
+
+/** Compiles scripts/interop/<name>.c against libfido2 into dir; a skip reason when the toolchain is missing. */
+function buildClient(dir: string, name: string): { binary?: string; skip?: string } {
+  const pc = spawnSync('pkg-config', ['--cflags', '--libs', 'libfido2'], { encoding: 'utf8' });
+  if (pc.error || pc.status !== 0) return { skip: 'libfido2-dev (and pkg-config) is not installed (apt-get install libfido2-dev pkg-config)' };
+  const cc = spawnSync('cc', ['--version']);
+  if (cc.error) return { skip: 'no C compiler (apt-get install gcc)' };
+  const binary = join(dir, name);
+  const r = spawnSync('cc', ['-Wall', '-Wextra', '-Werror', '-o', binary, join(REPO_ROOT, `scripts/interop/${name}.c`), ...pc.stdout.trim().split(/\s+/)], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, `building ${name} failed:\n${r.stderr}`);
+  return { binary };
+}
+
+async function run(binary: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
+
+function assertSteps(stdout: string, steps: string[]): void {
+  for (const step of steps) {
+    assert.ok(stdout.split('\n').some((l) => l.startsWith(`ok ${step}`)), `step "${step}" did not pass:\n${stdout}`);
+  }
+}
+
+/** Does `ctap virtual serve` know --reset-window-ms (a test-bench option added separately)? */
+function serveHasResetWindowOption(): boolean {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'virtual', 'serve', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`.includes('--reset-window-ms');
+}
+
+const CAPACITY = 10;
+const RESET_WINDOW_MS = 10_000; // the virtual key's default, as real keys (CTAP 2.1 §6.6)
+
+test('libfido2 manages `ctap virtual serve`: credman, largeBlobs, config, changePIN, hmac-secret, credProtect, credBlob, reset', { timeout: 150_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctap-libfido2-manage-'));
+  let key: ServedKey | undefined;
+  try {
+    const built = buildClient(dir, 'libfido2_manage');
+    if (built.skip) {
+      t.skip(built.skip);
+      return;
+    }
+    // With --reset-window-ms the key accepts reset for the whole run and the program checks that
+    // reset wipes it; without the option, reset is tried after the default 10 s window and must be
+    // refused with CTAP2_ERR_NOT_ALLOWED.
+    const relaxed = serveHasResetWindowOption();
+    key = await startVirtualServe(['--capacity', String(CAPACITY), ...(relaxed ? ['--reset-window-ms', '600000'] : [])]);
+    if (!relaxed) {
+      t.diagnostic('--reset-window-ms is not available: checking that reset is refused after the 10 s power-up window');
+      await new Promise((resolve) => setTimeout(resolve, RESET_WINDOW_MS + 500));
+    }
+    const { code, stdout, stderr } = await run(built.binary!, ['127.0.0.1', String(key.port), String(CAPACITY), relaxed ? 'allowed' : 'refused']);
+    t.diagnostic(stdout.trim());
+    assert.equal(code, 0, `libfido2_manage failed:\n${stdout}\n${stderr}\nserver:\n${key.output()}`);
+    assertSteps(stdout, [
+      'setPIN',
+      `credman metadata existing=3 remaining=${CAPACITY - 3}`,
+      'credman rps ',
+      'credman rks alpha.example.com users=alice,bob',
+      'credman delete count 3 -> 2',
+      'largeBlob set/get',
+      'largeBlob remove',
+      'hmac-secret deterministic',
+      'credProtect=3 invisible without UV',
+      'credBlob 32 bytes round trip',
+      'config enableEnterpriseAttestation',
+      'config toggleAlwaysUv on/off',
+      'config setMinPINLength 10',
+      'changePIN old PIN refused',
+      relaxed ? 'reset wipes credentials, PIN and config' : 'reset refused outside the reset window',
+    ]);
+  } finally {
+    await key?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('libfido2 drives a `--u2f-only` virtual key through its CTAP1 fallback', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctap-libfido2-u2f-'));
+  let key: ServedKey | undefined;
+  try {
+    const built = buildClient(dir, 'libfido2_u2f');
+    if (built.skip) {
+      t.skip(built.skip);
+      return;
+    }
+    key = await startVirtualServe(['--u2f-only']);
+    const { code, stdout, stderr } = await run(built.binary!, ['127.0.0.1', String(key.port)]);
+    t.diagnostic(stdout.trim());
+    assert.equal(code, 0, `libfido2_u2f failed:\n${stdout}\n${stderr}\nserver:\n${key.output()}`);
+    assertSteps(stdout, [
+      'open U2F-only (fido_dev_is_fido2=false)',
+      'makeCredential over U2F fmt=fido-u2f',
+      'getAssertion over U2F verified',
+      'tampered signature rejected',
+      'key handle bound to its app id',
+      'resident key refused on U2F',
+    ]);
+  } finally {
+    await key?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
