@@ -20,6 +20,7 @@ export const GLOBAL_OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  'allow-remote': { type: 'boolean' },
 } as const satisfies OptionSpec;
 
 export interface GlobalOptions {
@@ -31,6 +32,8 @@ export interface GlobalOptions {
   yes: boolean;
   help: boolean;
   version: boolean;
+  /** --device udp:HOST:PORT may name a non-loopback HOST (virtual serve: may listen on one). */
+  allowRemote: boolean;
 }
 
 export interface ParsedArgs {
@@ -81,6 +84,12 @@ export function parseCommandLine(argv: readonly string[], commandOptions: Option
       throw new UsageError('--timeout takes a whole number of milliseconds between 1 and 3600000');
     }
   }
+  let transport: GlobalOptions['transport'];
+  if (typeof v.transport === 'string') {
+    const t = v.transport.trim().toLowerCase();
+    if (t !== 'hid' && t !== 'webauthn-dll') throw new UsageError('--transport takes hid or webauthn-dll');
+    transport = t;
+  }
   const globals: GlobalOptions = {
     device: typeof v.device === 'string' && v.device !== '' ? v.device : process.env.CTAP_DEVICE || 'auto',
     timeoutMs,
@@ -90,6 +99,7 @@ export function parseCommandLine(argv: readonly string[], commandOptions: Option
     yes: v.yes === true,
     help: v.help === true,
     version: v.version === true,
+    allowRemote: v['allow-remote'] === true,
   };
   return { positionals: parsed.positionals, values: v, globals };
 }

@@ -76,6 +76,7 @@ export class CommandContext implements Context {
       this.#device = this.#open(this.args.globals.device, {
         signal: this.signal,
         timeoutMs: this.args.globals.timeoutMs,
+        allowRemote: this.args.globals.allowRemote,
         trace: out.verbose ? (line: string) => out.debug(line) : undefined,
         onSelect: out.interactive ? () => out.status('Several keys found: touch the one to use.') : undefined,
         ...opts,

@@ -41,6 +41,8 @@ Global flags:
                      or touch-to-select among several), udp:HOST:PORT[?local=N]
                      (a CTAPHID-over-UDP simulator), virtual, or virtual:FILE.
                      The CTAP_DEVICE environment variable sets the default.
+  --allow-remote     let udp:HOST:PORT name a host that is not loopback (default:
+                     this machine only; the UDP link is neither encrypted nor authenticated)
   --timeout MS       budget for each operation on the key (default 30000)
   --json             machine-readable output on stdout; errors as
                      {"error":{"name","ctap","message"}} on stderr

@@ -46,6 +46,11 @@ export interface OpenDeviceOptions extends CallOptions {
   trace?: TraceSink | undefined;
   /** Called when several keys are present and the user must touch one. */
   onSelect?: (() => void) | undefined;
+  /**
+   * For `udp:HOST:PORT`: allow a HOST that is not a loopback address (the CLI's
+   * `--allow-remote`). Off by default: a simulator is reached on this machine only.
+   */
+  allowRemote?: boolean | undefined;
   /** For `virtual` / `virtual:FILE`: options of the in-process VirtualAuthenticator. */
   virtual?: VirtualAuthenticatorOptions | undefined;
 }
@@ -101,7 +106,7 @@ async function openPort(spec: string, parsed: DeviceSpec, opts: OpenDeviceOption
     case 'path':
       return { port: await openHidDevice(parsed.path) };
     case 'udp':
-      return { port: await openUdpPort(parsed.spec) };
+      return { port: await openUdpPort(parsed.spec, { allowRemote: opts.allowRemote === true }) };
     case 'virtual': {
       // Loaded on demand: programs that never use the virtual key do not load it.
       const { VirtualAuthenticator } = await import('../virtual/index.js');

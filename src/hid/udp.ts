@@ -97,7 +97,7 @@ export async function openUdpPort(spec: string, opts: UdpPortOptions = {}): Prom
   const loopback = isLoopbackAddress(address);
   if (!loopback && !opts.allowRemote) {
     throw new HidError('INVALID_SPEC', `${parsed.host} (${address}) is not a loopback address; UDP simulators are reached on this machine only`, {
-      hint: 'Run the simulator locally (udp:127.0.0.1:PORT), or allow remote hosts explicitly (allowRemote)',
+      hint: 'Run the simulator locally (udp:127.0.0.1:PORT), or allow remote hosts explicitly (allowRemote: true; ctap --allow-remote)',
     });
   }
   const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });

@@ -1,6 +1,7 @@
 /** `ctap virtual serve` options seen from a client: faults, presence deny, usage errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import { ctap, freeUdpPort, spawnCtap, stopChild, waitForOutput } from './helpers.js';
 
 async function serve(extra: string[]): Promise<{ device: string; stop: () => Promise<void> }> {
@@ -103,6 +104,26 @@ test('--u2f-only: info reports a U2F-only key; register still works through CTAP
     assert.equal((JSON.parse(r.stdout) as { type: string }).type, 'public-key');
   } finally {
     await s.stop();
+  }
+});
+
+test('--allow-remote: --device udp: on a non-loopback address is refused (exit 2) without it and works with it', async (t) => {
+  const host = Object.values(networkInterfaces()).flatMap((l) => l ?? []).find((a) => a.family === 'IPv4' && !a.internal)?.address;
+  if (!host) return t.skip('this machine has no non-loopback IPv4 address');
+  const port = await freeUdpPort();
+  const child = spawnCtap(['virtual', 'serve', '--udp', `${host}:${port}`, '--allow-remote', '--json']);
+  try {
+    await waitForOutput(child, /"port"/);
+    const device = `udp:${host}:${port}?local=0`;
+    const refused = await ctap(['info', '--json', '--device', device]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /not a loopback address/);
+    assert.match(refused.stderr, /--allow-remote/);
+    const allowed = await ctap(['info', '--json', '--allow-remote', '--device', device]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.ok((JSON.parse(allowed.stdout) as { getInfo: { versions: string[] } }).getInfo.versions.includes('FIDO_2_1'));
+  } finally {
+    await stopChild(child);
   }
 });
 

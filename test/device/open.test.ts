@@ -2,12 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listDevices, openDevice, parseDeviceSpec } from '../../src/device/index.js';
 import { HidError } from '../../src/hid/errors.js';
 import { ClientPin } from '../../src/ctap2/client-pin.js';
 import { utf8Encode, toHex } from '../../src/util/bytes.js';
+import { VirtualAuthenticator } from '../../src/virtual/index.js';
+import { serveVirtualUdp } from '../../src/virtual/udp-server.js';
 
 test('parseDeviceSpec classifies every spec form', () => {
   assert.deepEqual(parseDeviceSpec('auto'), { kind: 'auto' });
@@ -40,6 +42,34 @@ test('openDevice("auto") with no key: HidError NOT_FOUND that says what to check
 
 test('openDevice of a bad UDP spec is INVALID_SPEC before any I/O', async () => {
   await assert.rejects(openDevice('udp:nohostport'), (e: unknown) => e instanceof HidError && e.code === 'INVALID_SPEC');
+});
+
+/** An IPv4 address of this machine that is not loopback (undefined when there is none). */
+function lanAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+test('openDevice("udp:HOST:PORT") with a non-loopback HOST: refused by default, opened with allowRemote', async (t) => {
+  const host = lanAddress();
+  if (!host) return t.skip('this machine has no non-loopback IPv4 address');
+  const key = await VirtualAuthenticator.create({});
+  const server = await serveVirtualUdp(key, { host, port: 0 });
+  try {
+    const spec = `udp:${host}:${server.port}?local=0`;
+    await assert.rejects(openDevice(spec, { timeoutMs: 5000 }), (e: unknown) => e instanceof HidError && e.code === 'INVALID_SPEC' && /loopback/.test(e.message));
+    const d = await openDevice(spec, { allowRemote: true, timeoutMs: 5000 });
+    try {
+      assert.ok((await d.session.getInfo()).versions.includes('FIDO_2_1'));
+    } finally {
+      await d.close();
+    }
+  } finally {
+    await server.close();
+    await key.close();
+  }
 });
 
 test('openDevice("virtual"): the facade has info, CTAPHID INIT data and a CTAP2 session', async () => {

@@ -67,14 +67,13 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
     fault: { type: 'string', multiple: true },
     'reset-window-ms': { type: 'string' },
     'u2f-only': { type: 'boolean' },
-    'allow-remote': { type: 'boolean' },
   },
   async run(ctx) {
     if (ctx.operands[0] !== 'serve') throw new UsageError('virtual takes: serve');
     if (ctx.operands.length > 1) throw new UsageError('unexpected extra argument after "virtual serve"');
     const v = ctx.args.values;
     const udp = parseUdpSpec(`udp:${str(v, 'udp') ?? '127.0.0.1:8111'}`);
-    if (!isLoopbackAddress(udp.host) && !flag(v, 'allow-remote')) {
+    if (!isLoopbackAddress(udp.host) && !ctx.args.globals.allowRemote) {
       throw new UsageError(`--udp ${udp.host} is not a loopback address: the virtual key is a test bench; pass --allow-remote to expose it`);
     }
     const presenceArg = choice(v, 'presence', ['auto', 'deny', 'prompt'] as const) ?? 'auto';
