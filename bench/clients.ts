@@ -55,6 +55,8 @@ export interface ClientStats {
   p99: number;
   mean: number;
   opsPerSec: number;
+  /** CPU time (user + system) of the client's process per call, in ms: what the client itself costs. */
+  cpuPerOp: number;
   /** ours p50 ÷ this client's p50 (below 1: ours is faster). Absent for ours. */
   oursOverThisP50?: number | undefined;
   oursOverThisP95?: number | undefined;
@@ -87,12 +89,17 @@ export interface ClientsReport {
   wallSeconds: number;
 }
 
+interface Batch {
+  samples: number[];
+  cpuMicros: number;
+}
+
 interface Client {
   readonly name: string;
   readonly description: string;
   setup(): Promise<void>;
-  /** Microseconds per call, or 'unsupported'. */
-  run(op: Op, n: number): Promise<number[] | 'unsupported'>;
+  /** Microseconds per call and the client process's CPU time over them, or 'unsupported'. */
+  run(op: Op, n: number): Promise<Batch | 'unsupported'>;
   close(): Promise<void>;
 }
 
@@ -148,15 +155,17 @@ class OurClient implements Client {
     }
   }
 
-  async run(op: Op, n: number): Promise<number[]> {
+  async run(op: Op, n: number): Promise<Batch> {
     const fn = this.#call(op);
-    const out = new Array<number>(n);
+    const samples = new Array<number>(n);
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       const t0 = process.hrtime.bigint();
       await fn();
-      out[i] = Number(process.hrtime.bigint() - t0) / 1000;
+      samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
     }
-    return out;
+    const cpu = process.cpuUsage(cpu0);
+    return { samples, cpuMicros: cpu.user + cpu.system };
   }
 
   async close(): Promise<void> {
@@ -217,12 +226,14 @@ class DriverClient implements Client {
     await this.#ask('setup');
   }
 
-  async run(op: Op, n: number): Promise<number[] | 'unsupported'> {
+  async run(op: Op, n: number): Promise<Batch | 'unsupported'> {
     const answer = await this.#ask(`run ${op} ${n}`);
     if (answer === 'unsupported') return 'unsupported';
-    const samples = answer.split(' ').slice(1).map(Number);
-    if (samples.length !== n || samples.some((x) => !Number.isFinite(x))) throw new Error(`${this.name} driver: malformed answer`);
-    return samples;
+    const [cpuMicros, ...samples] = answer.split(' ').slice(1).map(Number);
+    if (cpuMicros === undefined || samples.length !== n || [cpuMicros, ...samples].some((x) => !Number.isFinite(x))) {
+      throw new Error(`${this.name} driver: malformed answer`);
+    }
+    return { samples, cpuMicros };
   }
 
   async close(): Promise<void> {
@@ -285,10 +296,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function stats(client: string, samples: number[]): ClientStats {
+function stats(client: string, samples: number[], cpuMicros: number): ClientStats {
   const s = [...samples].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
-  return { client, n: s.length, p50: percentile(s, 50) / 1000, p95: percentile(s, 95) / 1000, p99: percentile(s, 99) / 1000, mean: mean / 1000, opsPerSec: 1e6 / mean };
+  return { client, n: s.length, p50: percentile(s, 50) / 1000, p95: percentile(s, 95) / 1000, p99: percentile(s, 99) / 1000, mean: mean / 1000, opsPerSec: 1e6 / mean, cpuPerOp: cpuMicros / s.length / 1000 };
 }
 
 function machine(): string {
@@ -327,6 +338,7 @@ export async function runClientsBench(options: ClientsOptions = DEFAULT_CLIENTS_
     log(`clients: ${active.map((c) => c.name).join(', ')}; counting packets`);
     const packets = await countPackets(udpSpec);
 
+    const cpu = new Map<string, number>();
     const turn = async (c: Client, op: Op, n: number, keep: boolean): Promise<void> => {
       if (unsupported.get(op)!.has(c.name)) return;
       try {
@@ -334,7 +346,8 @@ export async function runClientsBench(options: ClientsOptions = DEFAULT_CLIENTS_
         if (r === 'unsupported') unsupported.get(op)!.add(c.name);
         else if (keep) {
           const key = `${op}|${c.name}`;
-          samples.set(key, [...(samples.get(key) ?? []), ...r]);
+          samples.set(key, [...(samples.get(key) ?? []), ...r.samples]);
+          cpu.set(key, (cpu.get(key) ?? 0) + r.cpuMicros);
         }
       } catch (e) {
         failed.push({ client: c.name, op, error: (e as Error).message });
@@ -359,7 +372,7 @@ export async function runClientsBench(options: ClientsOptions = DEFAULT_CLIENTS_
       const bytes = PING_BYTES[op];
       const results = clients
         .filter((c) => samples.has(`${op}|${c.name}`))
-        .map((c) => stats(c.name, samples.get(`${op}|${c.name}`)!));
+        .map((c) => stats(c.name, samples.get(`${op}|${c.name}`)!, cpu.get(`${op}|${c.name}`)!));
       const ours = results.find((r) => r.client === 'ours');
       for (const r of results) {
         if (ours && r !== ours) {
@@ -408,7 +421,7 @@ export function formatClients(report: ClientsReport): string {
   for (const f of report.failed) lines.push(`  ${f.client.padEnd(13)} FAILED at ${f.op}: ${f.error}`);
   const header =
     `  ${'client'.padEnd(13)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'ops/s'.padStart(8)}` +
-    `${'ours÷this p50'.padStart(15)}${'p95'.padStart(7)}`;
+    `${'CPU ms'.padStart(8)}${'ours÷this p50'.padStart(15)}${'p95'.padStart(7)}`;
   for (const o of report.ops) {
     lines.push('');
     let title = `${o.op}: ${o.requestPackets} + ${o.replyPackets} reports; USB full-speed floor ${o.usbFloorMs} ms per round trip`;
@@ -416,7 +429,7 @@ export function formatClients(report: ClientsReport): string {
     lines.push(title, o.usbKbPerSecEachWay !== undefined ? `${header}${'KB/s each way'.padStart(15)}${'x USB'.padStart(8)}` : header);
     for (const r of o.results) {
       let line =
-        `  ${r.client.padEnd(13)}${num(r.p50).padStart(9)}${num(r.p95).padStart(9)}${num(r.p99).padStart(9)}${r.opsPerSec.toFixed(0).padStart(8)}` +
+        `  ${r.client.padEnd(13)}${num(r.p50).padStart(9)}${num(r.p95).padStart(9)}${num(r.p99).padStart(9)}${r.opsPerSec.toFixed(0).padStart(8)}${num(r.cpuPerOp).padStart(8)}` +
         `${(r.oursOverThisP50 === undefined ? '—' : `${r.oursOverThisP50.toFixed(2)}×`).padStart(15)}` +
         `${(r.oursOverThisP95 === undefined ? '—' : `${r.oursOverThisP95.toFixed(2)}×`).padStart(7)}`;
       if (r.kbPerSecEachWay !== undefined) line += `${r.kbPerSecEachWay.toFixed(0).padStart(15)}${(r.kbPerSecEachWay / o.usbKbPerSecEachWay!).toFixed(1).padStart(8)}`;
@@ -426,6 +439,7 @@ export function formatClients(report: ClientsReport): string {
   }
   lines.push(
     '',
+    'CPU ms = CPU time (user + system) of the client\'s own process per call (for virtual: client and key together).',
     'ours÷this: our p50 (p95) divided by that client\'s; below 1 means ours is faster. ops/s = 1 / mean latency (one call at a time).',
     'USB floor = (request + reply reports) × 1 ms: the least a real full-speed key can take, before any crypto or touch.',
     'KB/s each way = PING payload ÷ p50 round trip; x USB = that ÷ the same round trip on USB full speed.',

@@ -5,7 +5,8 @@
  *
  * Driven by bench/clients.ts over stdin/stdout, one command per line, one answer per line:
  *   setup        -> "ok"            (makes the credential getAssertion uses)
- *   run OP N     -> "ok US US ..."  (N timings in microseconds) | "unsupported" | "err MESSAGE"
+ *   run OP N     -> "ok CPU US US ..." (CPU: this process's CPU time over the N calls, then N
+ *                   timings, all in microseconds) | "unsupported" | "err MESSAGE"
  *   quit         -> exits
  * OP is getInfo, ping1k, ping7k, makeCredential or getAssertion. libfido2 has no public
  * CTAPHID_PING call, so the ping operations answer "unsupported". Each timing covers the
@@ -116,10 +117,10 @@ udp_write(void *handle, const unsigned char *buf, size_t len)
 }
 
 static double
-now_us(void)
+clock_us(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
@@ -202,17 +203,18 @@ run(const char *op, long n)
 		printf("err bad iteration count %ld\n", n);
 		return;
 	}
+	double cpu0 = clock_us(CLOCK_PROCESS_CPUTIME_ID);
 	for (long i = 0; i < n; i++) {
-		double t0 = now_us();
+		double t0 = clock_us(CLOCK_MONOTONIC);
 		int r = fn();
-		samples[i] = now_us() - t0;
+		samples[i] = clock_us(CLOCK_MONOTONIC) - t0;
 		if (r != FIDO_OK) {
 			printf("err %s: %s (%d)\n", op, fido_strerr(r), r);
 			free(samples);
 			return;
 		}
 	}
-	printf("ok");
+	printf("ok %.1f", clock_us(CLOCK_PROCESS_CPUTIME_ID) - cpu0);
 	for (long i = 0; i < n; i++)
 		printf(" %.1f", samples[i]);
 	printf("\n");

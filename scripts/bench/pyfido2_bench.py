@@ -4,7 +4,8 @@
 Driven by bench/clients.ts over stdin/stdout, one command per line, one answer per line:
 
   setup                 -> "ok"             (makes the credential getAssertion uses)
-  run OP N              -> "ok US US ..."    (N timings in microseconds) | "unsupported" | "err MESSAGE"
+  run OP N              -> "ok CPU US US ..." (CPU: this process's CPU time over the N calls, then
+                           N timings, all in microseconds) | "unsupported" | "err MESSAGE"
   quit                  -> exits
 
 OP is getInfo, ping1k, ping7k, makeCredential or getAssertion. Each timing covers the
@@ -87,11 +88,13 @@ def main():
                     n = int(words[2])
                     samples = []
                     clock = time.perf_counter_ns
+                    cpu0 = time.process_time_ns()
                     for _ in range(n):
                         t0 = clock()
                         fn()
                         samples.append(clock() - t0)
-                    out.write("ok " + " ".join("%.1f" % (s / 1000.0) for s in samples) + "\n")
+                    cpu = time.process_time_ns() - cpu0
+                    out.write("ok %.1f " % (cpu / 1000.0) + " ".join("%.1f" % (s / 1000.0) for s in samples) + "\n")
             else:
                 out.write("err unknown command %r\n" % words[0])
         except Exception as e:  # reported to the runner, which stops this client
