@@ -7,6 +7,7 @@
 import type { CborMapReader, CborValue } from '../cbor/index.js';
 import { sha256 } from '../crypto/hashes.js';
 import { randomBytes, type P256Point } from '../crypto/primitives.js';
+import { codePointCount } from '../ctap2/pin-input.js';
 import type { PinUvAuthProtocol } from '../ctap2/pin-protocol.js';
 import { concatBytes, timingSafeEqual, zeroize } from '../util/bytes.js';
 import type { CommandContext, CommandHandler } from './core.js';
@@ -117,6 +118,7 @@ async function setPin(ctx: CommandContext, p: CborMapReader): Promise<undefined>
     if (!proto.verify(shared, newPinEnc, param)) fail(S.PIN_AUTH_INVALID);
     const pin = decryptNewPin(ctx, proto, shared, newPinEnc);
     ctx.state.pinHash = sha256(pin).slice(0, 16);
+    ctx.state.pinCodePoints = codePointCount(pin);
     zeroize(pin);
     ctx.state.pinRetries = PIN_RETRIES_MAX;
     ctx.state.forcePinChange = false;
@@ -170,9 +172,11 @@ async function changePin(ctx: CommandContext, p: CborMapReader): Promise<undefin
     await checkPin(ctx, proto, shared, pinHashEnc);
     const pin = decryptNewPin(ctx, proto, shared, newPinEnc);
     const newHash = sha256(pin).slice(0, 16);
+    const newCodePoints = codePointCount(pin);
     zeroize(pin);
     if (ctx.state.forcePinChange && ctx.state.pinHash && timingSafeEqual(newHash, ctx.state.pinHash)) fail(S.PIN_POLICY_VIOLATION);
     ctx.state.pinHash = newHash;
+    ctx.state.pinCodePoints = newCodePoints;
     ctx.state.forcePinChange = false;
     await ctx.persist();
     // A new PIN invalidates every token issued under the old one.

@@ -41,7 +41,10 @@ export const authenticatorConfig: CommandHandler = async (ctx, params) => {
       if (newMin < ctx.state.minPinLength || newMin > 63) fail(S.PIN_POLICY_VIOLATION);
       if (rpIds && rpIds.length > MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH) fail(S.PIN_POLICY_VIOLATION);
       if (force && !ctx.core.pinSet) fail(S.PIN_NOT_SET);
-      if (newMin > ctx.state.minPinLength && ctx.core.pinSet) ctx.state.forcePinChange = true;
+      // The current PIN must change only if it is now too short (CTAP 2.1 §6.11.4; OpenSK does the
+      // same). A state file from before the length was kept: assume the worst when the minimum rises.
+      const pinLength = ctx.state.pinCodePoints;
+      if (ctx.core.pinSet && (pinLength === undefined ? newMin > ctx.state.minPinLength : newMin > pinLength)) ctx.state.forcePinChange = true;
       if (force) ctx.state.forcePinChange = true;
       ctx.state.minPinLength = newMin;
       if (rpIds) ctx.state.minPinLengthRpIds = rpIds;

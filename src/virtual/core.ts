@@ -7,6 +7,7 @@
 import { sha256 } from '../crypto/hashes.js';
 import { p256Generate, randomBytes, type P256KeyPair } from '../crypto/primitives.js';
 import { KEEPALIVE_STATUS } from '../ctaphid/constants.js';
+import { codePointCount } from '../ctap2/pin-input.js';
 import { pinProtocol, type PinUvAuthProtocol } from '../ctap2/pin-protocol.js';
 import { CtapError } from '../ctap2/status.js';
 import { timingSafeEqual, utf8Encode, zeroize } from '../util/bytes.js';
@@ -90,8 +91,9 @@ export class AuthenticatorCore {
     }
     if (fresh && o.pin !== undefined) {
       const pin = utf8Encode(o.pin);
-      if (pin.length < state.minPinLength || pin.length > 63) throw new RangeError(`pin must be ${state.minPinLength} to 63 bytes of UTF-8`);
+      if (codePointCount(pin) < state.minPinLength || pin.length > 63) throw new RangeError(`pin must be at least ${state.minPinLength} characters and at most 63 bytes of UTF-8`);
       state.pinHash = sha256(pin).slice(0, 16);
+      state.pinCodePoints = codePointCount(pin);
       zeroize(pin);
     }
     const core = new AuthenticatorCore(options, state, file);

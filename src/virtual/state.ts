@@ -61,6 +61,12 @@ export interface PersistentState {
   attestation: AttestationMaterial;
   /** LEFT(SHA-256(PIN), 16), or undefined when no PIN is set. */
   pinHash?: Uint8Array | undefined;
+  /**
+   * Length of the current PIN in Unicode code points (setMinPINLength forces a
+   * PIN change only when the PIN is shorter than the new minimum). Undefined
+   * when no PIN is set, or in a state file written before it was kept.
+   */
+  pinCodePoints?: number | undefined;
   pinRetries: number;
   uvRetries: number;
   minPinLength: number;
@@ -136,6 +142,7 @@ function createInitialStateWith(aaguid: Uint8Array, attestation: AttestationMate
     masterSecret: randomBytes(32),
     attestation,
     pinHash: undefined,
+    pinCodePoints: undefined,
     pinRetries: PIN_RETRIES_MAX,
     uvRetries: UV_RETRIES_MAX,
     minPinLength: DEFAULT_MIN_PIN_LENGTH,
@@ -198,6 +205,7 @@ export function parseState(text: string, path?: string): PersistentState {
   const a = s.attestation as Record<string, unknown> | undefined;
   check(!!a && isBytes(a.privateKey, 32) && isBytes(a.certificate) && isBytes(a.caCertificate), 'attestation', path);
   check(s.pinHash === undefined || isBytes(s.pinHash, 16), 'pinHash', path);
+  check(s.pinCodePoints === undefined || (isUint(s.pinCodePoints) && s.pinHash !== undefined), 'pinCodePoints', path);
   for (const k of ['pinRetries', 'uvRetries', 'minPinLength', 'globalSignCount', 'nextCreated'] as const) check(isUint(s[k]), k, path);
   check((s.pinRetries as number) <= PIN_RETRIES_MAX, 'pinRetries', path);
   check(Array.isArray(s.minPinLengthRpIds) && (s.minPinLengthRpIds as unknown[]).every((x) => typeof x === 'string'), 'minPinLengthRpIds', path);

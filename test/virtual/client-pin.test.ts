@@ -137,6 +137,48 @@ test('forcePINChange after setMinPINLength: tokens refused until the PIN changes
   await key.close();
 });
 
+/** authenticatorConfig setMinPINLength with a token carrying acfg; returns the status. */
+async function setMinPinLength(host: TestCtapHidHost, pin: string, newMin: number): Promise<number> {
+  const t = await pinToken(host, 2, pin, 0x20);
+  assert.equal(t.status, 0);
+  const sub = new Map<number, CborValue>([[1, newMin]]);
+  const { encodeCbor } = await import('../../src/cbor/index.js');
+  const { concatBytes } = await import('../../src/util/bytes.js');
+  const msg = concatBytes(new Uint8Array(32).fill(0xff), Uint8Array.of(0x0d, 0x03), encodeCbor(sub));
+  return (await host.cbor(CTAP2_CMD.config, new Map<number, CborValue>([[1, 3], [2, sub], [3, 2], [4, t.proto.authenticate(t.token!, msg)]]))).status;
+}
+
+test('setMinPINLength forces a PIN change only when the current PIN is shorter than the new minimum (CTAP 2.1 §6.11.4)', async () => {
+  // PIN of 8 code points (two of them 2-byte UTF-8): a minimum of 6, then 8, leaves it valid; 9 does not.
+  const pin = 'ab\u00e9\u00e8cdef';
+  const { key, host } = await setup({ pin });
+  assert.equal(await setMinPinLength(host, pin, 6), 0);
+  let info = decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value);
+  assert.equal(info.minPINLength, 6);
+  assert.equal(info.forcePINChange, false, 'an 8-character PIN meets a minimum of 6');
+  assert.equal((await pinToken(host, 2, pin)).status, 0);
+  assert.equal(await setMinPinLength(host, pin, 8), 0);
+  assert.equal(decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value).forcePINChange, false, 'length counted in code points, not bytes (10)');
+  assert.equal(await setMinPinLength(host, pin, 9), 0);
+  info = decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value);
+  assert.equal(info.forcePINChange, true, 'an 8-character PIN is shorter than 9');
+  assert.equal((await pinToken(host, 2, pin)).status, 0x37);
+  await key.close();
+});
+
+test('setMinPINLength after setPIN / changePIN uses the length of the PIN set over the wire', async () => {
+  const { key, host } = await setup();
+  assert.equal(await setPin(host, 2, '12345'), 0);
+  assert.equal(await setMinPinLength(host, '12345', 5), 0);
+  assert.equal(decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value).forcePINChange, false);
+  assert.equal(await changePin(host, 2, '12345', '1234567'), 0);
+  assert.equal(await setMinPinLength(host, '1234567', 7), 0);
+  assert.equal(decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value).forcePINChange, false);
+  assert.equal(await setMinPinLength(host, '1234567', 8), 0);
+  assert.equal(decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value).forcePINChange, true);
+  await key.close();
+});
+
 test('built-in UV: token via UV, uv option, UV denied lowers uvRetries', async () => {
   const { key, host } = await setup({ uv: 'auto' });
   const info = decodeGetInfo((await host.cbor(CTAP2_CMD.getInfo)).value);
