@@ -57,6 +57,34 @@ export type {
 } from './webauthn/options.js';
 export { base64urlDecode, base64urlEncode } from './webauthn/base64url.js';
 export type { DeviceInput, DeviceProvider, AuthenticatorHandle } from './webauthn/device-handle.js';
+export type { CeremonyRoute, RouteCeremonySettings } from './webauthn/route.js';
 
 // device/: open/list/watch by device spec, interaction helpers, diagnostics
 export * from './device/index.js';
+
+// platform/windows/: webauthn.dll for processes without Administrator on Windows 10 1903+
+export {
+  selectRoute,
+  withRoute,
+  routeChecks,
+  diagnoseRoute,
+  probeWebAuthnDll,
+  describeRoute,
+  chooseTransport,
+  unsupportedOnWebAuthnDll,
+  webAuthnDllRoute,
+  ceremonyRouteFor,
+  isUserVerifyingPlatformAuthenticatorAvailable,
+  webAuthnDllApiVersion,
+  WebAuthnDllError,
+  type RouteChoice,
+  type RouteCheck,
+  type RouteDescription,
+  type Transport,
+  type UnsupportedOperation,
+  type WebAuthnDllCallOptions,
+  type WebAuthnDllDefaults,
+  type WebAuthnDllProbe,
+  type WebAuthnDllRoute,
+} from './platform/windows/index.js';
+export { createWebAuthnClient, type CreateWebAuthnClientOptions } from './client-factory.js';

@@ -21,6 +21,7 @@ export const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   'allow-remote': { type: 'boolean' },
+  transport: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export interface GlobalOptions {
@@ -34,6 +35,8 @@ export interface GlobalOptions {
   version: boolean;
   /** --device udp:HOST:PORT may name a non-loopback HOST (virtual serve: may listen on one). */
   allowRemote: boolean;
+  /** --transport: how ceremonies reach the key; undefined = CTAP_BRIDGE_TRANSPORT, else chosen from the platform. */
+  transport: 'hid' | 'webauthn-dll' | undefined;
 }
 
 export interface ParsedArgs {
@@ -100,6 +103,7 @@ export function parseCommandLine(argv: readonly string[], commandOptions: Option
     help: v.help === true,
     version: v.version === true,
     allowRemote: v['allow-remote'] === true,
+    transport,
   };
   return { positionals: parsed.positionals, values: v, globals };
 }

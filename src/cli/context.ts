@@ -9,6 +9,7 @@ import type { OptionSpec, ParsedArgs } from './args.js';
 import { UsageError } from './errors.js';
 import type { Output } from './output.js';
 import { confirmOnTty, type SecretSource } from './secrets.js';
+import { operationFor, resolveCliRoute, unsupported, type CliRoute } from './route.js';
 
 export interface CommandDef {
   name: string;
@@ -30,8 +31,13 @@ export interface Context {
   readonly secrets: SecretSource;
   readonly signal: AbortSignal;
   callOptions(): CallOptions;
-  /** The device named by --device (opened once per run, closed at exit). */
+  /**
+   * The device named by --device (opened once per run, closed at exit). On
+   * the webauthn.dll route it rejects with NotSupportedError for the command.
+   */
   device(opts?: Partial<OpenDeviceOptions>): Promise<OpenedDevice>;
+  /** How this run reaches keys (--transport, CTAP_BRIDGE_TRANSPORT, the platform), decided once. */
+  route(): Promise<CliRoute>;
   /** Confirm a destructive step: --yes, else a TTY question, else refuse. */
   confirm(question: string): Promise<boolean>;
   /** Register cleanup to run when the command ends. */
@@ -55,6 +61,7 @@ export class CommandContext implements Context {
   readonly signal: AbortSignal;
   readonly #open: ContextInit['openDevice'];
   #device: Promise<OpenedDevice> | undefined;
+  #route: Promise<CliRoute> | undefined;
   #cleanups: (() => Promise<void> | void)[] = [];
 
   constructor(init: ContextInit) {
@@ -73,13 +80,16 @@ export class CommandContext implements Context {
   device(opts: Partial<OpenDeviceOptions> = {}): Promise<OpenedDevice> {
     if (!this.#device) {
       const out = this.out;
-      this.#device = this.#open(this.args.globals.device, {
-        signal: this.signal,
-        timeoutMs: this.args.globals.timeoutMs,
-        allowRemote: this.args.globals.allowRemote,
-        trace: out.verbose ? (line: string) => out.debug(line) : undefined,
-        onSelect: out.interactive ? () => out.status('Several keys found: touch the one to use.') : undefined,
-        ...opts,
+      this.#device = this.route().then(async (route) => {
+        if (route.transport === 'webauthn-dll') throw await unsupported(operationFor(this.args.positionals[0], this.operands[0]), route);
+        return this.#open(this.args.globals.device, {
+          signal: this.signal,
+          timeoutMs: this.args.globals.timeoutMs,
+          allowRemote: this.args.globals.allowRemote,
+          trace: out.verbose ? (line: string) => out.debug(line) : undefined,
+          onSelect: out.interactive ? () => out.status('Several keys found: touch the one to use.') : undefined,
+          ...opts,
+        });
       });
       this.#cleanups.push(async () => {
         const d = await this.#device!.catch(() => undefined);
@@ -87,6 +97,11 @@ export class CommandContext implements Context {
       });
     }
     return this.#device;
+  }
+
+  route(): Promise<CliRoute> {
+    this.#route ??= resolveCliRoute(this.args.globals);
+    return this.#route;
   }
 
   async confirm(question: string): Promise<boolean> {

@@ -35,6 +35,7 @@ import {
 import { checkAppId, resolveRpId, type VerifyRpId } from './origin.js';
 import { HidError } from '../hid/errors.js';
 import { notify } from './interaction.js';
+import type { CeremonyRoute, RouteCeremonySettings } from './route.js';
 
 export interface WebAuthnClientOptions {
   /** The caller's origin, e.g. "https://example.com" (what clientDataJSON carries). */
@@ -58,6 +59,13 @@ export interface WebAuthnClientOptions {
    * to send none.
    */
   defaultCredProtect?: CredentialProtectionPolicy | null | undefined;
+  /**
+   * Reach the key another way than `device` (after the same option, origin
+   * and RP ID checks): e.g. `webAuthnDllRoute()` from ctap-bridge's Windows
+   * platform layer, chosen by `createWebAuthnClient()` / `selectRoute()`.
+   * With `fallbackFor`, `device` is tried first.
+   */
+  route?: CeremonyRoute | undefined;
 }
 
 /** The client extensions create()/get() process. */
@@ -87,6 +95,7 @@ export class WebAuthnClient {
   readonly #topOrigin: string | undefined;
   readonly #enterprise: readonly string[];
   readonly #defaultCredProtect: CredentialProtectionPolicy | null;
+  readonly #route: CeremonyRoute | undefined;
   #busy = false;
 
   constructor(options: WebAuthnClientOptions) {
@@ -98,6 +107,12 @@ export class WebAuthnClient {
     this.#topOrigin = options.topOrigin;
     this.#enterprise = options.enterpriseAttestationRpIds ?? [];
     this.#defaultCredProtect = options.defaultCredProtect === undefined ? 'userVerificationOptionalWithCredentialIDList' : options.defaultCredProtect;
+    this.#route = options.route;
+  }
+
+  /** "webauthn-dll" when ceremonies go (or may fall back) through a route, else "device". */
+  get transport(): string {
+    return this.#route ? this.#route.transport : 'device';
   }
 
   /**
@@ -137,7 +152,9 @@ export class WebAuthnClient {
         throw new WebAuthnError('NotAllowedError', 'The RP asked for a platform authenticator; this client only reaches security keys (cross-platform).');
       }
       const cd = buildClientData('webauthn.create', p.challenge, rp.origin.serialized, this.#topOrigin);
-      return await this.#withDevice(call.timeoutMs ?? p.timeoutMs, call.signal, (handle, ctx) =>
+      const viaRoute = (route: CeremonyRoute, rc: CallOptions): Promise<RegistrationCredential> =>
+        route.create(p, { rpId: rp.rpId, clientDataJSON: cd.json, enterpriseAttestationRpIds: this.#enterprise } satisfies RouteCeremonySettings, rc);
+      return await this.#ceremony(call.timeoutMs ?? p.timeoutMs, call.signal, viaRoute, (handle, ctx) =>
         runCreate(handle, p, {
           rpId: rp.rpId,
           clientDataJSON: cd.json,
@@ -160,7 +177,9 @@ export class WebAuthnClient {
       const rp = await resolveRpId(this.origin, p.rpId, this.#verifyRpId);
       if (p.extensions.appid !== undefined && !this.#verifyRpId) checkAppId(p.extensions.appid, rp.origin);
       const cd = buildClientData('webauthn.get', p.challenge, rp.origin.serialized, this.#topOrigin);
-      return await this.#withDevice(call.timeoutMs ?? p.timeoutMs, call.signal, (handle, ctx) =>
+      const viaRoute = (route: CeremonyRoute, rc: CallOptions): Promise<AuthenticationCredential> =>
+        route.get(p, { rpId: rp.rpId, clientDataJSON: cd.json } satisfies RouteCeremonySettings, rc);
+      return await this.#ceremony(call.timeoutMs ?? p.timeoutMs, call.signal, viaRoute, (handle, ctx) =>
         runGet(handle, p, { rpId: rp.rpId, clientDataJSON: cd.json, clientDataHash: cd.hash }, ctx),
       );
     } catch (e) {
@@ -173,10 +192,35 @@ export class WebAuthnClient {
     await this.#provider?.close?.();
   }
 
+  /**
+   * One ceremony: through the route when there is one (its own deadline and
+   * cancellation), else through `device`; a fallback route takes over only
+   * when acquiring the device fails with an error it accepts.
+   */
+  async #ceremony<T>(
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    viaRoute: (route: CeremonyRoute, call: CallOptions) => Promise<T>,
+    viaDevice: (handle: AuthenticatorHandle, ctx: CeremonyContext) => Promise<T>,
+  ): Promise<T> {
+    const route = this.#route;
+    if (!route || (route.fallbackFor && this.#provider)) return this.#withDevice(timeoutMs, signal, viaDevice, route, viaRoute);
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new TypeError('timeoutMs must be a finite number of milliseconds > 0');
+    if (this.#busy) throw new WebAuthnError('NotAllowedError', 'A request is already pending.');
+    this.#busy = true;
+    try {
+      return await viaRoute(route, { signal, timeoutMs });
+    } finally {
+      this.#busy = false;
+    }
+  }
+
   async #withDevice<T>(
     timeoutMs: number,
     signal: AbortSignal | undefined,
     run: (handle: AuthenticatorHandle, ctx: CeremonyContext) => Promise<T>,
+    fallback?: CeremonyRoute,
+    viaFallback?: (route: CeremonyRoute, call: CallOptions) => Promise<T>,
   ): Promise<T> {
     if (!this.#provider) {
       throw new TypeError('WebAuthnClient has no device: pass { device } (an HidPort, CtapTransport, Ctap2Session, or a provider from device/select.ts)');
@@ -188,7 +232,16 @@ export class WebAuthnClient {
     this.#busy = true;
     const ctx = new CeremonyContext(timeoutMs, this.#interaction, signal);
     try {
-      const handle = await this.#provider.acquire({ signal: ctx.signal, timeoutMs, interaction: this.#interaction });
+      let handle: AuthenticatorHandle;
+      try {
+        handle = await this.#provider.acquire({ signal: ctx.signal, timeoutMs, interaction: this.#interaction });
+      } catch (e) {
+        // The key could not be opened this way (elevated Windows, HID refused): the fallback route, in the time left.
+        if (fallback && viaFallback && fallback.fallbackFor?.(e) === true && !ctx.timedOut && !signal?.aborted) {
+          return await viaFallback(fallback, { signal, timeoutMs: Math.max(1, ctx.remaining()) });
+        }
+        throw e;
+      }
       ctx.device = handle.summary;
       try {
         return await run(handle, ctx);

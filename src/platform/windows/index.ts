@@ -6,3 +6,4 @@ export { structVersionsFor, supports, FEATURE_MIN_API, WEBAUTHN_API_MAX_KNOWN, t
 export type * from './types.js';
 export { runCreateViaWebAuthnDll, runGetViaWebAuthnDll, creationOptionsForDll, requestOptionsForDll, registrationFromDll, authenticationFromDll, webAuthnDllRoute, type DllCeremonySettings, type WebAuthnDllRoute } from './adapter.js';
 export { selectRoute, withRoute, probeWebAuthnDll, diagnoseRoute, routeChecks, type RouteCheck, type WebAuthnDllProbe } from './select.js';
+export { ceremonyRouteFor, isHidOpenFailure, type WebAuthnDllDefaults } from './client-route.js';

@@ -14,7 +14,7 @@ export async function selectRoute(explicit?: Transport): Promise<RouteChoice> {
 }
 
 /** HID failures that mean "could not open the key" (not "it went away mid-ceremony"). */
-const OPEN_FAILURES: ReadonlySet<string> = new Set(['PERMISSION_DENIED', 'OPEN_FAILED', 'NOT_FOUND', 'DEVICE_BUSY', 'BACKEND_UNAVAILABLE']);
+export const OPEN_FAILURES: ReadonlySet<string> = new Set(['PERMISSION_DENIED', 'OPEN_FAILED', 'NOT_FOUND', 'DEVICE_BUSY', 'BACKEND_UNAVAILABLE']);
 
 /**
  * Runs the ceremony on the chosen route. On elevated Windows the HID route
