@@ -34,15 +34,28 @@ export function scanItem(bytes: Uint8Array, offset = 0, limits: ScanLimits = DEF
   return { length: end - offset, nonCanonical };
 }
 
-function need(bytes: Uint8Array, pos: number, n: number, path: string): void {
-  if (n > bytes.length - pos) {
-    throw new CborError('CBOR_MALFORMED', `needs ${n} more byte(s) at offset ${pos}, only ${Math.max(0, bytes.length - pos)} left`, path);
-  }
+const onlyFollow = (n: number): string => (n === 1 ? 'only 1 byte follows' : `only ${n} bytes follow`);
+
+/**
+ * Throws CBOR_MALFORMED unless `n` bytes follow `pos`. `what` says what they
+ * were for: the message names the declared size against what is there, e.g.
+ * "declares a 4294967295-byte byte string but only 0 bytes follow (offset 5)".
+ */
+function need(bytes: Uint8Array, pos: number, n: number, path: string, what: 'head' | 'argument' | 'byte string' | 'text string'): void {
+  const left = Math.max(0, bytes.length - pos);
+  if (n <= left) return;
+  const message =
+    what === 'head'
+      ? `the data ends where an item should start (offset ${pos})`
+      : what === 'argument'
+        ? `an item's head declares a ${n}-byte argument but ${onlyFollow(left)} (offset ${pos})`
+        : `declares a ${n}-byte ${what} but ${onlyFollow(left)} (offset ${pos})`;
+  throw new CborError('CBOR_MALFORMED', message, path);
 }
 
 /** Reads the argument of the head at `pos`; returns [value, next position]. */
 function readHead(bytes: Uint8Array, pos: number, path: string, nonCanonical: string[]): [number, number, number, number] {
-  need(bytes, pos, 1, path);
+  need(bytes, pos, 1, path, 'head');
   const initial = bytes[pos]!;
   const major = initial >> 5;
   const ai = initial & 0x1f;
@@ -51,7 +64,7 @@ function readHead(bytes: Uint8Array, pos: number, path: string, nonCanonical: st
   if (ai === 31) throw new CborError('CBOR_UNSUPPORTED', 'indefinite-length items are not allowed in CTAP2', path);
   if (ai > 27) throw new CborError('CBOR_MALFORMED', `reserved additional information ${ai}`, path);
   const size = 1 << (ai - 24);
-  need(bytes, pos, size, path);
+  need(bytes, pos, size, path, 'argument');
   let value = 0;
   for (let i = 0; i < size; i++) value = value * 256 + bytes[pos + i]!;
   if (major !== 7) {
@@ -68,10 +81,10 @@ function scan(bytes: Uint8Array, pos: number, depth: number, limits: ScanLimits,
     case 1:
       return next;
     case 2:
-      need(bytes, next, value, path);
+      need(bytes, next, value, path, 'byte string');
       return next + value;
     case 3: {
-      need(bytes, next, value, path);
+      need(bytes, next, value, path, 'text string');
       try {
         utf8.decode(bytes.subarray(next, next + value));
       } catch {
@@ -86,7 +99,7 @@ function scan(bytes: Uint8Array, pos: number, depth: number, limits: ScanLimits,
       // Each item takes at least one byte: a count beyond the data is malformed, caught early.
       const perItem = major === 4 ? 1 : 2;
       if (value * perItem > bytes.length - next) {
-        throw new CborError('CBOR_MALFORMED', `declares ${value} items but only ${bytes.length - next} bytes follow`, path);
+        throw new CborError('CBOR_MALFORMED', `declares ${value} items but ${onlyFollow(bytes.length - next)}`, path);
       }
       let p = next;
       if (major === 4) {

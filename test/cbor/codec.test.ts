@@ -34,3 +34,23 @@ test('byte strings decode as plain Uint8Array copies', () => {
   input[1] = 9;
   assert.deepEqual([...v], [1, 2, 3]);
 });
+
+test('a truncated item says what it declared and what is left (code CBOR_MALFORMED)', () => {
+  for (const [hex, re] of [
+    // byte string of 0xffffffff bytes, nothing after its 5-byte head
+    ['5affffffff', /declares a 4294967295-byte byte string but only 0 bytes follow \(offset 5\)/],
+    // text string of 3 bytes with 1 present
+    ['6361', /declares a 3-byte text string but only 1 byte follows \(offset 1\)/],
+    // a 2-byte length argument with only 1 byte present
+    ['5901', /declares a 2-byte argument but only 1 byte follows \(offset 1\)/],
+    // an array of 2 items with 1 present: the second item is missing
+    ['8201', /declares 2 items but only 1 byte follows/],
+    ['', /the data ends where an item should start \(offset 0\)/],
+  ] as const) {
+    assert.throws(
+      () => decodeCbor(fromHex(hex)),
+      (e: unknown) => e instanceof CborError && e.code === 'CBOR_MALFORMED' && re.test(e.message) && !/more byte\(s\)/.test(e.message),
+      hex,
+    );
+  }
+});
