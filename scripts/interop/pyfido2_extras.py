@@ -231,17 +231,20 @@ def step_config(ctap2, client_pin):
     assert ctap2.get_info().options.get("alwaysUv") is False
     ok("config toggle_always_uv on/off")
 
-    # The current PIN (11 code points) satisfies 8. CTAP 2.1 §6.11.4 forces a PIN change only
-    # when the stored PIN is shorter than the new minimum, but an authenticator that does not
-    # remember the PIN's length may force it whenever the minimum rises, as this virtual key
-    # does (src/virtual/config.ts). Either is accepted; when forced, PIN tokens are refused
-    # until step_change_pin changes the PIN, and lowering the minimum is checked there.
+    # The current PIN (11 code points) satisfies 8: CTAP 2.1 §6.11.4 forces a PIN change only
+    # when the stored PINCodePointLength is below the new minimum, while a key that does not
+    # remember the length (this virtual key with an old state file) forces it whenever the
+    # minimum rises. Either is accepted; force_change_pin=True then forces it explicitly.
     config().set_min_pin_length(8)
     info = ctap2.get_info()
     assert info.min_pin_length == 8, info.min_pin_length
-    if info.force_pin_change:
-        expect_ctap_error(CtapError.ERR.PIN_POLICY_VIOLATION, client_pin.get_pin_token, PIN, ClientPin.PERMISSION.AUTHENTICATOR_CFG)
     ok("config set_min_pin_length 8 (getInfo minPINLength=8 forcePINChange=%s)" % info.force_pin_change)
+    if not info.force_pin_change:
+        config().set_min_pin_length(force_change_pin=True)
+    assert ctap2.get_info().force_pin_change is True
+    # While forcePINChange is set no PIN token is issued; step_change_pin clears it.
+    expect_ctap_error(CtapError.ERR.PIN_POLICY_VIOLATION, client_pin.get_pin_token, PIN, ClientPin.PERMISSION.AUTHENTICATOR_CFG)
+    ok("config force_change_pin (getInfo forcePINChange=true, PIN tokens refused)")
 
 
 def step_hmac_secret(dev):

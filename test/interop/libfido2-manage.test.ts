@@ -51,47 +51,59 @@ function serveHasResetWindowOption(): boolean {
 
 const CAPACITY = 10;
 const RESET_WINDOW_MS = 10_000; // the virtual key's default, as real keys (CTAP 2.1 §6.6)
+const MANAGE_STEPS = [
+  'setPIN',
+  `credman metadata existing=3 remaining=${CAPACITY - 3}`,
+  'credman rps ',
+  'credman rks alpha.example.com users=alice,bob',
+  'credman delete count 3 -> 2',
+  'largeBlob set/get',
+  'largeBlob remove',
+  'hmac-secret deterministic',
+  'credProtect=3 invisible without UV',
+  'credBlob 32 bytes round trip',
+  'config enableEnterpriseAttestation',
+  'config toggleAlwaysUv on/off',
+  'config setMinPINLength 10',
+  'config forcePINChange (PIN tokens refused until the PIN changes)',
+  'changePIN old PIN refused',
+];
+
+/**
+ * Serves a key, optionally waits, and runs libfido2_manage against it. `reset` says what the
+ * program must see from fido_dev_reset at the end.
+ */
+async function runManage(t: { diagnostic(m: string): void }, binary: string, reset: 'allowed' | 'refused', serveArgs: string[], waitMs = 0): Promise<void> {
+  const key = await startVirtualServe(['--capacity', String(CAPACITY), ...serveArgs]);
+  try {
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const { code, stdout, stderr } = await run(binary, ['127.0.0.1', String(key.port), String(CAPACITY), reset]);
+    t.diagnostic(stdout.trim());
+    assert.equal(code, 0, `libfido2_manage (reset ${reset}) failed:\n${stdout}\n${stderr}\nserver:\n${key.output()}`);
+    assertSteps(stdout, [...MANAGE_STEPS, reset === 'allowed' ? 'reset wipes credentials, PIN and config' : 'reset refused outside the reset window']);
+  } finally {
+    await key.stop();
+  }
+}
 
 test('libfido2 manages `ctap virtual serve`: credman, largeBlobs, config, changePIN, hmac-secret, credProtect, credBlob, reset', { timeout: 150_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ctap-libfido2-manage-'));
-  let key: ServedKey | undefined;
   try {
     const built = buildClient(dir, 'libfido2_manage');
     if (built.skip) {
       t.skip(built.skip);
       return;
     }
-    // With --reset-window-ms the key accepts reset for the whole run and the program checks that
-    // reset wipes it; without the option, reset is tried after the default 10 s window and must be
-    // refused with CTAP2_ERR_NOT_ALLOWED.
-    const relaxed = serveHasResetWindowOption();
-    key = await startVirtualServe(['--capacity', String(CAPACITY), ...(relaxed ? ['--reset-window-ms', '600000'] : [])]);
-    if (!relaxed) {
-      t.diagnostic('--reset-window-ms is not available: checking that reset is refused after the 10 s power-up window');
-      await new Promise((resolve) => setTimeout(resolve, RESET_WINDOW_MS + 500));
+    if (serveHasResetWindowOption()) {
+      // A window longer than the run: reset must succeed and wipe the key. A zero window: the
+      // key is past it at once and must refuse with CTAP2_ERR_NOT_ALLOWED.
+      await runManage(t, built.binary!, 'allowed', ['--reset-window-ms', '600000']);
+      await runManage(t, built.binary!, 'refused', ['--reset-window-ms', '0']);
+    } else {
+      t.diagnostic('--reset-window-ms is not available: checking only that reset is refused after the default 10 s window');
+      await runManage(t, built.binary!, 'refused', [], RESET_WINDOW_MS + 500);
     }
-    const { code, stdout, stderr } = await run(built.binary!, ['127.0.0.1', String(key.port), String(CAPACITY), relaxed ? 'allowed' : 'refused']);
-    t.diagnostic(stdout.trim());
-    assert.equal(code, 0, `libfido2_manage failed:\n${stdout}\n${stderr}\nserver:\n${key.output()}`);
-    assertSteps(stdout, [
-      'setPIN',
-      `credman metadata existing=3 remaining=${CAPACITY - 3}`,
-      'credman rps ',
-      'credman rks alpha.example.com users=alice,bob',
-      'credman delete count 3 -> 2',
-      'largeBlob set/get',
-      'largeBlob remove',
-      'hmac-secret deterministic',
-      'credProtect=3 invisible without UV',
-      'credBlob 32 bytes round trip',
-      'config enableEnterpriseAttestation',
-      'config toggleAlwaysUv on/off',
-      'config setMinPINLength 10',
-      'changePIN old PIN refused',
-      relaxed ? 'reset wipes credentials, PIN and config' : 'reset refused outside the reset window',
-    ]);
   } finally {
-    await key?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -63,6 +63,7 @@ test('python-fido2 extras on `ctap virtual serve`: PIN protocol 1, credman, larg
       'config enterprise attestation (getInfo ep=true)',
       'config toggle_always_uv on/off',
       'config set_min_pin_length 8',
+      'config force_change_pin',
       'change_pin old PIN refused',
     ]);
   } finally {
