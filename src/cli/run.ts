@@ -51,6 +51,10 @@ Global flags:
                      CTAP_PIN / CTAP_NEW_PIN in the environment work too. PINs are
                      never taken from the command line; on a terminal you are prompted.
   --yes, -y          confirm destructive commands (reset, creds delete) without asking
+  --transport T      hid or webauthn-dll: how register/login reach the key (default:
+                     CTAP_BRIDGE_TRANSPORT, else webauthn.dll on Windows 10 1903+ without
+                     Administrator, raw HID otherwise; see ctap doctor). On webauthn-dll only
+                     register and login work; CTAP_BRIDGE_WEBAUTHN_DLL names another library.
   --help, -h         help for a command: ctap help COMMAND
 
 ${EXIT_CODE_HELP}
@@ -62,7 +66,7 @@ function commandHelp(cmd: CommandDef): string {
     .split('\n')
     .map((l, i) => (i === 0 ? `Usage: ctap ${l}` : `       ${l.startsWith(' ') ? l.trimStart() : `ctap ${l}`}`))
     .join('\n');
-  return `${usage}\n\n${cmd.summary}\n${cmd.details ? `\n${cmd.details.trimEnd()}\n` : ''}\nGlobal flags: --device SPEC, --timeout MS, --json, --verbose, --pin-stdin, --yes (see ctap --help)\n`;
+  return `${usage}\n\n${cmd.summary}\n${cmd.details ? `\n${cmd.details.trimEnd()}\n` : ''}\nGlobal flags: --device SPEC, --timeout MS, --json, --verbose, --pin-stdin, --yes, --transport T (see ctap --help)\n`;
 }
 
 function findCommand(name: string | undefined): CommandDef | undefined {

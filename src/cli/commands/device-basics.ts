@@ -131,8 +131,11 @@ export const infoCommand: CommandDef = {
     noMoreOperands(ctx, 0);
     const d = await ctx.device();
     const info = d.init.capabilities.cbor ? await d.session.getInfo(ctx.callOptions()) : undefined;
-    // Windows: which route ceremonies take (raw HID needs Administrator; else webauthn.dll)
-    const route = process.platform === 'win32' ? await (await import('../../platform/windows/index.js')).routeChecks() : undefined;
+    // Which route ceremonies take, on Windows (raw HID needs Administrator; else webauthn.dll) or when chosen
+    // with --transport / CTAP_BRIDGE_TRANSPORT. (On the webauthn.dll route ctx.device() has already refused.)
+    const { choice } = await ctx.route();
+    const showRoute = process.platform === 'win32' || choice.source === 'explicit' || choice.source === 'env';
+    const route = showRoute ? await (await import('../../platform/windows/select.js')).routeChecks(ctx.args.globals.transport) : undefined;
     ctx.out.result(
       { device: deviceJson(d.info), ctaphid: initJson(d.init), getInfo: info ? toJson(info) : null, ...(route ? { route } : {}) },
       () => {

@@ -20,14 +20,23 @@ export const doctorCommand: CommandDef = {
       checks.push(await udevCheck());
       if (backend.devices) checks.push(...(await accessChecks(backend.devices)));
     }
-    if (process.platform === 'win32') {
-      // raw HID needs Administrator on Windows: which route ceremonies take, and whether webauthn.dll loads
-      const { routeChecks } = await import('../../platform/windows/index.js');
-      checks.push(...(await routeChecks()));
+    // Which route ceremonies take (raw HID needs Administrator on Windows 10 1903+), and whether webauthn.dll loads.
+    const { routeChecks } = await import('../../platform/windows/select.js');
+    checks.push(...(await routeChecks(ctx.args.globals.transport)));
+    let viaDll = false;
+    try {
+      const route = await ctx.route();
+      viaDll = route.transport === 'webauthn-dll';
+      if (route.choice.transport !== route.transport) checks.push({ id: 'route.device', status: 'info', message: `route: ${route.transport} for this key (${route.reason})` });
+    } catch (e) {
+      checks.push({ id: 'route.device', status: 'fail', message: humanMessage(e), hint: 'leave --device at auto on the webauthn-dll route, or pass --transport hid' });
+      viaDll = true;
     }
     const spec = ctx.args.globals.device;
     const explicit = spec !== 'auto';
-    if (explicit || backend.devices?.length === 1) {
+    if (viaDll) {
+      checks.push({ id: 'device.open', status: 'info', message: 'webauthn.dll route: Windows talks to the key (its getInfo is not readable this way)' });
+    } else if (explicit || backend.devices?.length === 1) {
       try {
         const d = await ctx.device();
         checks.push({ id: 'device.open', status: 'ok', message: `opened ${d.info.path} (CTAPHID ${d.init.protocolVersion}, device ${d.init.deviceVersion.major}.${d.init.deviceVersion.minor}.${d.init.deviceVersion.build})` });

@@ -59,14 +59,28 @@ function extOf(ctx: Context): Record<string, unknown> | undefined {
 
 async function client(ctx: Context, rp: string, account?: string): Promise<WebAuthnClient> {
   const origin = str(ctx.args.values, 'origin') ?? `https://${rp}`;
-  const d = await ctx.device();
-  const c = new WebAuthnClient({
-    origin,
-    device: d.init.capabilities.cbor ? d.session : d.channel,
-    interaction: cliInteraction(ctx, { account }),
-  });
-  ctx.onExit(() => c.close());
-  return c;
+  const interaction = cliInteraction(ctx, { account });
+  const route = await ctx.route();
+  if (route.transport === 'hid') {
+    try {
+      const d = await ctx.device();
+      const c = new WebAuthnClient({ origin, device: d.init.capabilities.cbor ? d.session : d.channel, interaction });
+      ctx.onExit(() => c.close());
+      return c;
+    } catch (e) {
+      // Elevated Windows: when the key cannot be opened over raw HID, Windows' own API still reaches it.
+      const { isHidOpenFailure } = await import('../../platform/windows/client-route.js');
+      if (route.fallback !== 'webauthn-dll' || !isHidOpenFailure(e)) throw e;
+      ctx.out.warn('the key could not be opened over raw HID; using webauthn.dll instead');
+    }
+  }
+  // webauthn.dll: Windows shows its own dialog (parented to the foreground window, i.e. this terminal) and picks the key.
+  const { webAuthnDllRoute } = await import('../../platform/windows/adapter.js');
+  return new WebAuthnClient({ origin, interaction, route: webAuthnDllRoute() });
+}
+
+function touchPrompt(ctx: Context, c: WebAuthnClient, what: string): void {
+  ctx.out.status(c.transport === 'webauthn-dll' ? `Follow the Windows security key dialog to ${what}…` : `Touch your security key to ${what}…`);
 }
 
 const SHARED_OPTIONS = {
@@ -122,7 +136,7 @@ With --json, stdout is exactly the WebAuthn L3 RegistrationResponseJSON.`,
       ...(extOf(ctx) ? { extensions: extOf(ctx) } : {}),
     };
     const c = await client(ctx, rp);
-    ctx.out.status('Touch your security key to register…');
+    touchPrompt(ctx, c, 'register');
     const cred = await c.create(options, ctx.callOptions());
     const json = cred.toJSON();
     ctx.out.result(json, () => {
@@ -169,7 +183,7 @@ AuthenticationResponseJSON; response.userHandle carries the user.id the key retu
       ...(ext ? { extensions: ext } : {}),
     };
     const c = await client(ctx, rp, str(v, 'account'));
-    ctx.out.status('Touch your security key to log in…');
+    touchPrompt(ctx, c, 'log in');
     const cred = await c.get(options, ctx.callOptions());
     const json = cred.toJSON();
     ctx.out.result(json, () => {
