@@ -243,6 +243,23 @@ step_credman(fido_dev_t *dev, uint64_t capacity)
 	    fido_credman_del_dev_rk(dev, fido_cred_id_ptr(bob), fido_cred_id_len(bob), PIN_OLD));
 	printf("ok credman delete count 3 -> 2\n");
 
+	/* updateUserInformation: alice's display name changes, her credential id stays. */
+	rks = fido_credman_rk_new();
+	CHECK("fido_credman_get_dev_rk", fido_credman_get_dev_rk(dev, RP_A, rks, PIN_OLD));
+	fido_cred_t *upd = fido_cred_new();
+	CHECK("upd id", fido_cred_set_id(upd, fido_cred_id_ptr(alice), fido_cred_id_len(alice)));
+	CHECK("upd user", fido_cred_set_user(upd, (const unsigned char *)"alice", 5, "alice", "Alice Liddell", NULL));
+	CHECK("fido_credman_set_dev_rk", fido_credman_set_dev_rk(dev, upd, PIN_OLD));
+	fido_cred_free(&upd);
+	fido_credman_rk_free(&rks);
+	rks = fido_credman_rk_new();
+	CHECK("fido_credman_get_dev_rk after update", fido_credman_get_dev_rk(dev, RP_A, rks, PIN_OLD));
+	listed_alice = rk_of_user(rks, "alice");
+	EXPECT("alice still listed", listed_alice != NULL);
+	EXPECT("updated display name", fido_cred_display_name(listed_alice) != NULL && strcmp(fido_cred_display_name(listed_alice), "Alice Liddell") == 0);
+	fido_credman_rk_free(&rks);
+	printf("ok credman set_dev_rk display name updated\n");
+
 	fido_cred_free(&alice);
 	fido_cred_free(&bob);
 	fido_cred_free(&carol);
@@ -272,6 +289,15 @@ step_largeblob(fido_dev_t *dev)
 	EXPECT("largeBlobKey from getAssertion", fido_assert_largeblob_key_len(a, 0) == 32 &&
 	    memcmp(fido_assert_largeblob_key_ptr(a, 0), fido_cred_largeblob_key_ptr(c1), 32) == 0);
 	fido_assert_free(&a);
+
+	/* Credential management lists the same largeBlobKey (CTAP 2.1 credMgmt response 0x0B). */
+	fido_credman_rk_t *rks = fido_credman_rk_new();
+	CHECK("fido_credman_get_dev_rk " RP_B, fido_credman_get_dev_rk(dev, RP_B, rks, PIN_OLD));
+	const fido_cred_t *listed = rk_of_user(rks, "blob-1");
+	EXPECT("blob-1 listed", listed != NULL);
+	EXPECT("credman largeBlobKey", fido_cred_largeblob_key_len(listed) == 32 &&
+	    memcmp(fido_cred_largeblob_key_ptr(listed), fido_cred_largeblob_key_ptr(c1), 32) == 0);
+	fido_credman_rk_free(&rks);
 
 	const unsigned char *k1 = fido_cred_largeblob_key_ptr(c1), *k2 = fido_cred_largeblob_key_ptr(c2);
 	CHECK("fido_dev_largeblob_set 1", fido_dev_largeblob_set(dev, k1, 32, data1, sizeof(data1), PIN_OLD));
@@ -350,7 +376,13 @@ step_cred_protect(fido_dev_t *dev)
 	CHECK("assertion with PIN", get_assert(dev, o.rp, c, false, PIN_OLD, 0, NULL, &a));
 	EXPECT("UV flag set", (fido_assert_flags(a, 0) & 0x04) != 0);
 	fido_assert_free(&a);
-	printf("ok credProtect=3 invisible without UV, found with PIN\n");
+	/* Credential management reports the protection level of the stored credential. */
+	fido_credman_rk_t *rks = fido_credman_rk_new();
+	CHECK("fido_credman_get_dev_rk protected", fido_credman_get_dev_rk(dev, o.rp, rks, PIN_OLD));
+	EXPECT("one protected credential listed", fido_credman_rk_count(rks) == 1);
+	EXPECT("credman lists credProtect=3", fido_cred_prot(fido_credman_rk(rks, 0)) == FIDO_CRED_PROT_UV_REQUIRED);
+	fido_credman_rk_free(&rks);
+	printf("ok credProtect=3 invisible without UV, found with PIN, listed with prot=3\n");
 	fido_cred_free(&c);
 }
 

@@ -26,8 +26,9 @@ from cryptography.exceptions import InvalidSignature
 from fido2.attestation import Attestation, AttestationType
 from fido2.client import Fido2Client
 from fido2.ctap import CtapError
-from fido2.ctap1 import Ctap1
+from fido2.ctap1 import APDU, ApduError, Ctap1
 from fido2.ctap2 import Config, Ctap2, ClientPin, CredentialManagement, LargeBlobs
+from fido2.ctap2.extensions import CredProtectExtension
 from fido2.ctap2.pin import PinProtocolV1
 from fido2.hid import CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
@@ -192,6 +193,38 @@ def step_credential_management(ctap2, client_pin):
     ok("credman delete_cred count 3 -> 2")
 
 
+def step_cred_protect(dev, ctap2, client_pin):
+    """credProtect through Fido2Client: level 3 hides the credential from a request without UV."""
+    client = Fido2Client(dev, ORIGIN)  # a new client: it reads getInfo (clientPin now set) once
+    server = Fido2Server(RP, attestation="direct", verify_attestation=verify_attestation)
+    options, state = server.register_begin({"id": b"protected", "name": "protected"}, resident_key=True,
+                                           user_verification="required")
+    # python-fido2 0.9.1 looks the policy up with list(POLICY).index(value), so it needs the
+    # enum member, not the WebAuthn string "userVerificationRequired" (its quirk, not ours).
+    options["publicKey"]["extensions"] = {"credentialProtectionPolicy": CredProtectExtension.POLICY.REQUIRED,
+                                          "enforceCredentialProtectionPolicy": True}
+    response = client.make_credential(options["publicKey"], pin=PIN)
+    auth_data = server.register_complete(state, response.client_data, response.attestation_object)
+    assert auth_data.extensions.get("credProtect") == 3, auth_data.extensions
+    cred = auth_data.credential_data
+    # Without UV (no pinUvAuthParam) the credential is invisible, even when named in the allow list.
+    cdh = os.urandom(32)
+    expect_ctap_error(CtapError.ERR.NO_CREDENTIALS, ctap2.get_assertion, RP.id, cdh)
+    expect_ctap_error(CtapError.ERR.NO_CREDENTIALS, ctap2.get_assertion, RP.id, cdh,
+                      [{"type": "public-key", "id": cred.credential_id}])
+    # With the PIN, Fido2Server verifies the assertion.
+    options, state = server.authenticate_begin(None, user_verification="required")
+    assertion = client.get_assertion(options["publicKey"], pin=PIN).get_response(0)
+    server.authenticate_complete(state, [cred], assertion.credential_id, assertion.client_data,
+                                 assertion.authenticator_data, assertion.signature)
+    # Credential management reports the policy.
+    R = CredentialManagement.RESULT
+    token = token_for(client_pin, ClientPin.PERMISSION.CREDENTIAL_MGMT)
+    listed = CredentialManagement(ctap2, client_pin.protocol, token).enumerate_creds(hashlib.sha256(RP.id.encode()).digest())
+    assert [c[R.CRED_PROTECT] for c in listed] == [3], listed
+    ok("credProtect userVerificationRequired through Fido2Client (hidden without UV, credman credProtect=3)")
+
+
 def step_large_blobs(ctap2, client_pin):
     assert ctap2.info.options.get("largeBlobs") is True, ctap2.info.options
     rp = {"id": "blobs.extras.example.com", "name": "Blobs"}
@@ -312,6 +345,7 @@ def run_ctap2(dev):
     hmac_with_uv()
     step_pin_protocol_1(ctap2)
     step_credential_management(ctap2, client_pin)
+    step_cred_protect(dev, ctap2, client_pin)
     step_large_blobs(ctap2, client_pin)
     step_config(ctap2, client_pin)
     step_change_pin(ctap2, client_pin)
@@ -347,6 +381,22 @@ def run_u2f(dev):
     else:
         raise AssertionError("a signature verified against another challenge")
     ok("Ctap1 authenticate SignatureData.verify counter %d -> %d" % (sig1.counter, sig2.counter))
+
+    # check-only (P1=0x07): a known key handle answers "conditions not satisfied" (FIDO U2F raw
+    # message formats §5.1), the same handle under another app id "wrong data".
+    try:
+        ctap1.authenticate(challenge, app_param, reg.key_handle, check_only=True)
+        raise AssertionError("check-only authenticate returned a signature")
+    except ApduError as e:
+        assert e.code == APDU.USE_NOT_SATISFIED, hex(e.code)
+    other_app = hashlib.sha256(b"other.example.com").digest()
+    for check_only in (True, False):
+        try:
+            ctap1.authenticate(challenge, other_app, reg.key_handle, check_only=check_only)
+            raise AssertionError("a key handle was accepted under another app id")
+        except ApduError as e:
+            assert e.code == APDU.WRONG_DATA, hex(e.code)
+    ok("Ctap1 check-only known handle -> USE_NOT_SATISFIED, other app id -> WRONG_DATA")
 
     # Fido2Client falls back to CTAP1; Fido2Server verifies the fido-u2f attestation and assertion.
     client = Fido2Client(dev, ORIGIN)

@@ -58,6 +58,7 @@ test('python-fido2 extras on `ctap virtual serve`: PIN protocol 1, credman, larg
       'credman enumerate_creds alpha.extras.example.com users=ann,ben',
       'credman update_user_info displayName=Benjamin',
       'credman delete_cred count 3 -> 2',
+      'credProtect userVerificationRequired through Fido2Client (hidden without UV, credman credProtect=3)',
       'largeBlobs put_blob/get_blob',
       'largeBlobs delete_blob',
       'config enterprise attestation (getInfo ep=true)',
@@ -85,6 +86,7 @@ test('python-fido2 drives a `--u2f-only` virtual key: Ctap1 and Fido2Client CTAP
       'Ctap1 get_version U2F_V2',
       'Ctap1 register RegistrationData.verify',
       'Ctap1 authenticate SignatureData.verify',
+      'Ctap1 check-only known handle -> USE_NOT_SATISFIED, other app id -> WRONG_DATA',
       'Fido2Client over CTAP1 make_credential fmt=fido-u2f verified by Fido2Server',
       'Fido2Client over CTAP1 get_assertion verified by Fido2Server',
     ]);
