@@ -463,7 +463,14 @@ function parseArgs(argv: string[]): { options: ClientsOptions; json: boolean } {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { options, json } = parseArgs(process.argv.slice(2));
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`bench/clients.ts: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const { options, json } = parsed;
   const report = await runClientsBench(options, (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatClients(report)}\n`);
 }
