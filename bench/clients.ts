@@ -346,7 +346,9 @@ export async function runClientsBench(options: ClientsOptions = DEFAULT_CLIENTS_
         if (r === 'unsupported') unsupported.get(op)!.add(c.name);
         else if (keep) {
           const key = `${op}|${c.name}`;
-          samples.set(key, [...(samples.get(key) ?? []), ...r.samples]);
+          const kept = samples.get(key) ?? [];
+          for (const x of r.samples) kept.push(x);
+          samples.set(key, kept);
           cpu.set(key, (cpu.get(key) ?? 0) + r.cpuMicros);
         }
       } catch (e) {
@@ -355,7 +357,7 @@ export async function runClientsBench(options: ClientsOptions = DEFAULT_CLIENTS_
       }
     };
     log(`warm-up: ${options.warmup} per operation and client`);
-    for (const op of OPS) for (const c of [...active]) await turn(c, op, options.warmup, false);
+    if (options.warmup > 0) for (const op of OPS) for (const c of [...active]) await turn(c, op, options.warmup, false);
     const rounds = Math.ceil(options.iterations / options.batch);
     for (let r = 0; r < rounds; r++) {
       const n = Math.min(options.batch, options.iterations - r * options.batch);
