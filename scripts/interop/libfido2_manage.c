@@ -352,12 +352,29 @@ step_hmac_secret(fido_dev_t *dev)
 	EXPECT("same credential and salt give the same secret", memcmp(s1, s1again, 32) == 0);
 	hmac_secret(dev, c1, salt2, NULL, s2);
 	EXPECT("another salt gives another secret", memcmp(s1, s2, 32) != 0);
+	{
+		/* Two salts in one request (64 bytes): the output is secret(salt1) || secret(salt2). */
+		unsigned char both[64];
+		fido_assert_t *a = fido_assert_new();
+		memcpy(both, salt1, 32);
+		memcpy(both + 32, salt2, 32);
+		CHECK("assert cdh", fido_assert_set_clientdata_hash(a, cdh, sizeof(cdh)));
+		CHECK("assert rp", fido_assert_set_rp(a, RP_C));
+		CHECK("assert allow", fido_assert_allow_cred(a, fido_cred_id_ptr(c1), fido_cred_id_len(c1)));
+		CHECK("assert extensions", fido_assert_set_extensions(a, FIDO_EXT_HMAC_SECRET));
+		CHECK("assert hmac salt (64)", fido_assert_set_hmac_salt(a, both, sizeof(both)));
+		CHECK("getAssertion hmac-secret two salts", fido_dev_get_assert(dev, a, NULL));
+		EXPECT("two-salt output is 64 bytes", fido_assert_hmac_secret_len(a, 0) == 64);
+		EXPECT("two-salt output = secret(salt1) || secret(salt2)",
+		    memcmp(fido_assert_hmac_secret_ptr(a, 0), s1, 32) == 0 && memcmp(fido_assert_hmac_secret_ptr(a, 0) + 32, s2, 32) == 0);
+		fido_assert_free(&a);
+	}
 	hmac_secret(dev, c2, salt1, NULL, other);
 	EXPECT("another credential gives another secret", memcmp(s1, other, 32) != 0);
 	/* CTAP 2.1 §12.5: with UV the authenticator uses CredRandomWithUV, a different secret. */
 	hmac_secret(dev, c1, salt1, PIN_OLD, s1uv);
 	EXPECT("the secret with UV differs from the one without", memcmp(s1, s1uv, 32) != 0);
-	printf("ok hmac-secret deterministic per credential+salt, distinct across credentials, salts and UV\n");
+	printf("ok hmac-secret deterministic per credential+salt, distinct across credentials, salts and UV; two salts at once\n");
 	fido_cred_free(&c1);
 	fido_cred_free(&c2);
 }

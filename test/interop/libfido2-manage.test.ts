@@ -60,7 +60,7 @@ const MANAGE_STEPS = [
   'credman set_dev_rk display name updated',
   'largeBlob set/get',
   'largeBlob remove',
-  'hmac-secret deterministic',
+  'hmac-secret deterministic per credential+salt, distinct across credentials, salts and UV; two salts at once',
   'credProtect=3 invisible without UV, found with PIN, listed with prot=3',
   'credBlob 32 bytes round trip',
   'config enableEnterpriseAttestation',
