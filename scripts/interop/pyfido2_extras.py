@@ -5,13 +5,16 @@ Mode "ctap2" (a fresh CTAP2 key) checks, each through python-fido2's own classes
   - ClientPin with PIN protocol 1 chosen explicitly, for a whole makeCredential and
     getAssertion built by hand (pin_uv_param = PinProtocolV1.authenticate(token, cdh));
   - CredentialManagement: metadata, RPs and credentials listed, update_user_info, delete;
+  - credProtect (userVerificationRequired) through Fido2Client: hidden without UV, listed
+    with its policy by CredentialManagement;
   - LargeBlobs: a blob stored under a credential's largeBlobKey, read back, deleted;
   - Config: enterprise attestation, alwaysUv and the minimum PIN length, seen in getInfo;
   - hmac-secret through Fido2Client (hmacCreateSecret / hmacGetSecret): the same salt gives
     the same output, another credential another one;
   - ClientPin.change_pin: the old PIN is refused afterwards, the new one works.
 Mode "u2f" (a `--u2f-only` key) checks python-fido2's Ctap1 (register / authenticate with
-RegistrationData.verify and SignatureData.verify) and Fido2Client falling back to CTAP1,
+RegistrationData.verify and SignatureData.verify, check-only requests, key handles bound
+to their app id) and Fido2Client falling back to CTAP1,
 verified by Fido2Server with the fido-u2f attestation.
 
 Prints one "ok <step>" line per step; any failure raises and exits non-zero.
