@@ -153,7 +153,8 @@ export class WebAuthnClient {
       }
       const cd = buildClientData('webauthn.create', p.challenge, rp.origin.serialized, this.#topOrigin);
       const viaRoute = (route: CeremonyRoute, rc: CallOptions): Promise<RegistrationCredential> =>
-        route.create(p, { rpId: rp.rpId, clientDataJSON: cd.json, enterpriseAttestationRpIds: this.#enterprise } satisfies RouteCeremonySettings, rc);
+        // The platform gets the same ceremony timeout as the caller's deadline (the call's timeoutMs wins over the RP's).
+        route.create({ ...p, timeoutMs: rc.timeoutMs ?? p.timeoutMs }, { rpId: rp.rpId, clientDataJSON: cd.json, enterpriseAttestationRpIds: this.#enterprise } satisfies RouteCeremonySettings, rc);
       return await this.#ceremony(call.timeoutMs ?? p.timeoutMs, call.signal, viaRoute, (handle, ctx) =>
         runCreate(handle, p, {
           rpId: rp.rpId,
@@ -178,7 +179,7 @@ export class WebAuthnClient {
       if (p.extensions.appid !== undefined && !this.#verifyRpId) checkAppId(p.extensions.appid, rp.origin);
       const cd = buildClientData('webauthn.get', p.challenge, rp.origin.serialized, this.#topOrigin);
       const viaRoute = (route: CeremonyRoute, rc: CallOptions): Promise<AuthenticationCredential> =>
-        route.get(p, { rpId: rp.rpId, clientDataJSON: cd.json } satisfies RouteCeremonySettings, rc);
+        route.get({ ...p, timeoutMs: rc.timeoutMs ?? p.timeoutMs }, { rpId: rp.rpId, clientDataJSON: cd.json } satisfies RouteCeremonySettings, rc);
       return await this.#ceremony(call.timeoutMs ?? p.timeoutMs, call.signal, viaRoute, (handle, ctx) =>
         runGet(handle, p, { rpId: rp.rpId, clientDataJSON: cd.json, clientDataHash: cd.hash }, ctx),
       );
