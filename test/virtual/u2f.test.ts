@@ -326,8 +326,14 @@ test('a pending U2F touch is forgotten by a power cycle, and the prompt is told 
     assert.equal((await raw(k.channel, reg)).sw, 0x6985);
     assert.equal(asked, 2, 'asked afresh after the power cycle');
     approve!(true);
-    await new Promise((r) => setTimeout(r, 10));
-    assert.equal((await raw(k.channel, reg)).sw, 0x9000, 'the touch is used');
+    // Wait on the key, not on time: poll as a U2F host does (no KEEPALIVE in U2F) until the
+    // touch has been taken; polls made meanwhile answer 0x6985 and do not ask again.
+    let answer = await raw(k.channel, reg);
+    for (let i = 0; i < 100 && answer.sw === 0x6985; i++) {
+      assert.equal(asked, 2, 'a poll while the touch is being taken does not ask again');
+      answer = await raw(k.channel, reg);
+    }
+    assert.equal(answer.sw, 0x9000, 'the touch is used');
     assert.equal((await raw(k.channel, reg)).sw, 0x6985, '... once');
     assert.equal(asked, 3, 'the next request waits for a new touch');
     assert.deepEqual(signals.map((x) => x.aborted), [true, false, false], 'the first prompt was called off by the power cycle');
