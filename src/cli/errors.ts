@@ -9,7 +9,7 @@ import { CtapError } from '../ctap2/status.js';
 import { CtapHidError } from '../ctaphid/errors.js';
 import { HidError } from '../hid/errors.js';
 import { AbortedError, CtapBridgeError, TimeoutError } from '../util/errors.js';
-import { toWebAuthnError } from '../webauthn/errors.js';
+import { toWebAuthnError, WebAuthnError } from '../webauthn/errors.js';
 
 export const EXIT = {
   OK: 0,
@@ -69,6 +69,9 @@ const PIN_STATUSES = new Set([
 const TIMEOUT_STATUSES = new Set(['CTAP2_ERR_KEEPALIVE_CANCEL', 'CTAP2_ERR_USER_ACTION_TIMEOUT', 'CTAP2_ERR_ACTION_TIMEOUT', 'CTAP1_ERR_TIMEOUT']);
 const UNSUPPORTED_STATUSES = new Set(['CTAP1_ERR_INVALID_COMMAND', 'CTAP2_ERR_UNSUPPORTED_OPTION', 'CTAP2_ERR_UNSUPPORTED_ALGORITHM', 'CTAP2_ERR_UNSUPPORTED_EXTENSION', 'CTAP2_ERR_INVALID_SUBCOMMAND']);
 
+/** webauthn.dll HRESULTs for "the user cancelled the Windows dialog" / "it timed out" (ERROR_CANCELLED, NTE_USER_CANCELLED, ERROR_TIMEOUT). */
+const DLL_CANCEL_OR_TIMEOUT: ReadonlySet<number> = new Set([0x8007_04c7, 0x8009_0036, 0x8007_05b4]);
+
 /** The CtapError in an error's cause chain, if any. */
 export function findCause<T>(e: unknown, cls: abstract new (...args: never[]) => T): T | undefined {
   for (let x: unknown = e, depth = 0; x && depth < 8; depth++) {
@@ -92,6 +95,16 @@ export function exitCodeFor(e: unknown): number {
     return EXIT.REFUSED;
   }
   if (findCause(e, TimeoutError) || findCause(e, AbortedError)) return EXIT.TIMEOUT;
+  const web = findCause(e, WebAuthnError);
+  if (web) {
+    // The webauthn.dll route reports WebAuthn names (with the HRESULT Windows returned) instead of CTAP statuses.
+    if (web.name === 'AbortError') return EXIT.TIMEOUT;
+    const hr = (web as { hresult?: unknown }).hresult;
+    if (typeof hr === 'number') {
+      if (DLL_CANCEL_OR_TIMEOUT.has(hr)) return EXIT.TIMEOUT;
+      if (web.name === 'InvalidStateError' || web.name === 'ConstraintError' || web.name === 'NotAllowedError') return EXIT.REFUSED;
+    }
+  }
   const hid = findCause(e, HidError);
   if (hid) return hid.code === 'INVALID_SPEC' ? EXIT.USAGE : EXIT.NO_DEVICE;
   const hidProto = findCause(e, CtapHidError);
@@ -141,6 +154,8 @@ export interface ErrorReport {
   name: string;
   ctap?: string;
   message: string;
+  /** webauthn.dll route: "0x800704C7" */
+  hresult?: string;
 }
 
 /** The `{"error":…}` body: WebAuthn name, CTAP spec name, message. */
@@ -151,7 +166,11 @@ export function errorReport(e: unknown): ErrorReport {
   const ctapErr = findCause(e, CtapError);
   const ctap = w.ctap ?? ctapErr?.specName;
   const message = humanMessage(e);
-  return ctap ? { name: w.name, ctap, message } : { name: w.name, message };
+  const report: ErrorReport = ctap ? { name: w.name, ctap, message } : { name: w.name, message };
+  // webauthn.dll route: the HRESULT Windows returned, as WebAuthnDllError.toJSON() gives it
+  const hresult = (w.toJSON() as { hresult?: unknown }).hresult;
+  if (typeof hresult === 'string') report.hresult = hresult;
+  return report;
 }
 
 /** One line for a human: what happened and what to do next. */
