@@ -3,7 +3,7 @@ import { asArray, asMap, asText, CborMapReader, type CborValue } from '../cbor/i
 import { sha256 } from '../crypto/hashes.js';
 import { CtapError } from '../ctap2/status.js';
 import { utf8Encode } from '../util/bytes.js';
-import type { CommandContext } from './core.js';
+import type { CommandContext, PendingOperation } from './core.js';
 import { openHandle, type OpenedHandle } from './credentials.js';
 import type { ResidentCredential } from './state.js';
 
@@ -130,6 +130,44 @@ export function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * The next answer of a walk a Begin call started (getNextAssertion,
+ * enumerateRPsGetNextRP, enumerateCredentialsGetNextCredential):
+ * NOT_ALLOWED when no walk of `kind` is pending, it is used up or it has
+ * expired (an expired walk is forgotten). `forgetOtherWalk`: a refused call
+ * also drops a pending walk of another kind (credentialManagement does;
+ * getNextAssertion leaves it alone).
+ */
+export async function continueWalk(ctx: CommandContext, kind: PendingOperation['kind'], forgetOtherWalk: boolean): Promise<CborValue> {
+  const pending = ctx.volatile.pending;
+  if (!pending || pending.kind !== kind || pending.remaining === 0) {
+    if (forgetOtherWalk) ctx.volatile.pending = undefined;
+    fail(S.NOT_ALLOWED);
+  }
+  if (ctx.now() > pending.expiresAt) {
+    ctx.volatile.pending = undefined;
+    fail(S.NOT_ALLOWED);
+  }
+  pending.remaining--;
+  const out = await pending.next();
+  if (pending.remaining === 0) ctx.volatile.pending = undefined;
+  if (out === undefined) fail(S.NOT_ALLOWED);
+  return out;
+}
+
+/**
+ * The platform's pinUvAuthParam, first steps (CTAP 2.2 §6.1.2 and §6.2.2
+ * steps 1-2): the zero-length probe (a touch to select this key), then a
+ * supported pinUvAuthProtocol is required with it.
+ */
+export async function checkPinUvAuthParamStart(ctx: CommandContext, rpId: string, pinUvAuthParam: Uint8Array | undefined, protocolVersion: number | undefined): Promise<void> {
+  if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0 && ctx.options.features.clientPin) await zeroLengthPinUvAuthParam(ctx, rpId);
+  if (pinUvAuthParam !== undefined) {
+    if (protocolVersion === undefined) fail(S.MISSING_PARAMETER);
+    ctx.core.protocol(protocolVersion);
+  }
 }
 
 /**

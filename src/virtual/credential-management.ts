@@ -5,7 +5,7 @@ import type { CommandContext, CommandHandler } from './core.js';
 import { CREDENTIAL_MANAGEMENT_PARAM, CREDENTIAL_MANAGEMENT_RESPONSE, CREDENTIAL_MANAGEMENT_SUBCOMMAND, CREDENTIAL_MANAGEMENT_SUBCOMMAND_PARAM } from '../ctap2/credential-management.js';
 import { PERMISSION } from '../ctap2/permissions.js';
 import { coseKeyMap } from './credentials.js';
-import { bytesEq, descriptor, fail, requireParams, rpIdHashOf, S, userEntity, userEntityCbor } from './common.js';
+import { bytesEq, continueWalk, descriptor, fail, requireParams, rpIdHashOf, S, userEntity, userEntityCbor } from './common.js';
 import type { ResidentCredential } from './state.js';
 
 const ENUMERATION_TIMEOUT_MS = 30_000;
@@ -15,17 +15,7 @@ export const credentialManagement: CommandHandler = async (ctx, params) => {
   const sub = p.uint(CREDENTIAL_MANAGEMENT_PARAM.subCommand, 'subCommand');
   // The GetNext subcommands carry no auth: they continue a walk the Begin call authorised.
   if (sub === CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateRPsGetNextRP || sub === CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateCredentialsGetNextCredential) {
-    const kind = sub === CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateRPsGetNextRP ? 'enumerateRPs' : 'enumerateCredentials';
-    const pending = ctx.volatile.pending;
-    if (!pending || pending.kind !== kind || pending.remaining === 0 || ctx.now() > pending.expiresAt) {
-      ctx.volatile.pending = undefined;
-      fail(S.NOT_ALLOWED);
-    }
-    pending.remaining--;
-    const out = await pending.next();
-    if (pending.remaining === 0) ctx.volatile.pending = undefined;
-    if (out === undefined) fail(S.NOT_ALLOWED);
-    return out;
+    return continueWalk(ctx, sub === CREDENTIAL_MANAGEMENT_SUBCOMMAND.enumerateRPsGetNextRP ? 'enumerateRPs' : 'enumerateCredentials', true);
   }
   const subParamsRaw = p.raw(CREDENTIAL_MANAGEMENT_PARAM.subCommandParams);
   const subParams = subParamsRaw === undefined ? undefined : new CborMapReader(asMap(subParamsRaw, 'credentialManagement subCommandParams'), 'credentialManagement subCommandParams');

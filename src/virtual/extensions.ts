@@ -85,9 +85,7 @@ export function parseMcExtensions(ctx: CommandContext, v: unknown): McExtensionI
         if (f.credBlob) out.credBlob = asBytes(value, path);
         break;
       case EXTENSION_ID.largeBlobKey:
-        if (!f.largeBlobKey || !f.largeBlobs) break;
-        if (asBool(value, path) !== true) fail(S.INVALID_OPTION);
-        out.largeBlobKey = true;
+        if (largeBlobKeyRequested(f, value, path)) out.largeBlobKey = true;
         break;
       case EXTENSION_ID.minPinLength:
         if (f.minPinLength && f.config) out.minPinLength = asBool(value, path);
@@ -99,6 +97,13 @@ export function parseMcExtensions(ctx: CommandContext, v: unknown): McExtensionI
   }
   if (out.hmacSecretMc && !out.hmacSecret) fail(S.INVALID_PARAMETER);
   return out;
+}
+
+/** largeBlobKey input (CTAP 2.2 §12.3): only `true` is valid; ignored by a key without large blobs. */
+function largeBlobKeyRequested(f: CommandContext['options']['features'], value: unknown, path: string): boolean {
+  if (!f.largeBlobKey || !f.largeBlobs) return false;
+  if (asBool(value, path) !== true) fail(S.INVALID_OPTION);
+  return true;
 }
 
 export function parseGaExtensions(ctx: CommandContext, v: unknown): GaExtensionInput {
@@ -115,9 +120,7 @@ export function parseGaExtensions(ctx: CommandContext, v: unknown): GaExtensionI
         if (f.credBlob) out.credBlob = asBool(value, path);
         break;
       case EXTENSION_ID.largeBlobKey:
-        if (!f.largeBlobKey || !f.largeBlobs) break;
-        if (asBool(value, path) !== true) fail(S.INVALID_OPTION);
-        out.largeBlobKey = true;
+        if (largeBlobKeyRequested(f, value, path)) out.largeBlobKey = true;
         break;
       default:
         break;

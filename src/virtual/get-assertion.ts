@@ -9,6 +9,8 @@ import { GET_ASSERTION, GET_ASSERTION_RESPONSE } from '../ctap2/get-assertion.js
 import { PERMISSION } from '../ctap2/permissions.js';
 import { buildAuthData, openHandle, sign } from './credentials.js';
 import {
+  checkPinUvAuthParamStart,
+  continueWalk,
   descriptorList,
   fail,
   findCredential,
@@ -17,7 +19,6 @@ import {
   rpIdHashOf,
   S,
   userEntityCbor,
-  zeroLengthPinUvAuthParam,
   type FoundCredential,
 } from './common.js';
 import { hmacSecretOutput, parseGaExtensions, type ExtensionOutputs, type GaExtensionInput } from './extensions.js';
@@ -45,11 +46,7 @@ export const getAssertion: CommandHandler = async (ctx, params) => {
   const pinUvAuthParam = p.optionalBytes(GET_ASSERTION.pinUvAuthParam, 'pinUvAuthParam');
   const protocolVersion = p.optionalUint(GET_ASSERTION.pinUvAuthProtocol, 'pinUvAuthProtocol');
 
-  if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0 && ctx.options.features.clientPin) await zeroLengthPinUvAuthParam(ctx, rpId);
-  if (pinUvAuthParam !== undefined) {
-    if (protocolVersion === undefined) fail(S.MISSING_PARAMETER);
-    ctx.core.protocol(protocolVersion);
-  }
+  await checkPinUvAuthParamStart(ctx, rpId, pinUvAuthParam, protocolVersion);
   if (options.has('rk')) fail(S.UNSUPPORTED_OPTION);
   const up = options.get('up') ?? true;
   let uv = pinUvAuthParam !== undefined ? false : options.get('uv') ?? false;
@@ -127,17 +124,7 @@ export const getAssertion: CommandHandler = async (ctx, params) => {
 
 export const getNextAssertion: CommandHandler = async (ctx, params) => {
   if (params !== undefined) fail(S.INVALID_LENGTH);
-  const pending = ctx.volatile.pending;
-  if (!pending || pending.kind !== 'getNextAssertion' || pending.remaining === 0) fail(S.NOT_ALLOWED);
-  if (ctx.now() > pending.expiresAt) {
-    ctx.volatile.pending = undefined;
-    fail(S.NOT_ALLOWED);
-  }
-  pending.remaining--;
-  const out = await pending.next();
-  if (pending.remaining === 0) ctx.volatile.pending = undefined;
-  if (out === undefined) fail(S.NOT_ALLOWED);
-  return out;
+  return continueWalk(ctx, 'getNextAssertion', false);
 };
 
 async function assertion(ctx: CommandContext, run: AssertionRun, c: FoundCredential): Promise<Map<number, CborValue>> {

@@ -12,6 +12,7 @@ import { PERMISSION } from '../ctap2/permissions.js';
 import { buildAuthData, coseKeyMap, generateKey, sealHandle, sign } from './credentials.js';
 import {
   bytesEq,
+  checkPinUvAuthParamStart,
   descriptorList,
   fail,
   findCredential,
@@ -20,7 +21,6 @@ import {
   rpIdHashOf,
   S,
   userEntity,
-  zeroLengthPinUvAuthParam,
 } from './common.js';
 import { hmacSecretOutput, parseMcExtensions, type ExtensionOutputs } from './extensions.js';
 import type { ResidentCredential } from './state.js';
@@ -56,11 +56,7 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
   const ep = p.optionalUint(MAKE_CREDENTIAL.enterpriseAttestation, 'enterpriseAttestation');
 
   // Step 1-2: the zero-length pinUvAuthParam probe, then the protocol.
-  if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0 && ctx.options.features.clientPin) await zeroLengthPinUvAuthParam(ctx, rpId);
-  if (pinUvAuthParam !== undefined) {
-    if (protocolVersion === undefined) fail(S.MISSING_PARAMETER);
-    ctx.core.protocol(protocolVersion);
-  }
+  await checkPinUvAuthParamStart(ctx, rpId, pinUvAuthParam, protocolVersion);
   // Step 3-5: options.
   const rk = options.get('rk') ?? false;
   if (options.get('up') === false) fail(S.INVALID_OPTION);

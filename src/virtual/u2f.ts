@@ -17,26 +17,22 @@
 import { p256Generate, p256Sign } from '../crypto/primitives.js';
 import { concatBytes, writeUint32BE, zeroize, utf8Encode } from '../util/bytes.js';
 import type { VirtualAuthenticator } from './authenticator.js';
+import { SW, U2F_AUTH_P1, U2F_INS } from '../ctap1/apdu.js';
 import { CommandContext } from './core.js';
 import { COSE_ALG } from '../ctap2/cose-key.js';
 import { CRED_PROTECT } from '../ctap2/extensions/cred-protect.js';
 import { findCredential } from './common.js';
 import { sealHandle } from './credentials.js';
 
-export const U2F_INS = { REGISTER: 0x01, AUTHENTICATE: 0x02, VERSION: 0x03 } as const;
-export const U2F_AUTH_P1 = { ENFORCE: 0x03, CHECK_ONLY: 0x07, DONT_ENFORCE: 0x08 } as const;
-
-export const SW = {
-  NO_ERROR: 0x9000,
-  WRONG_LENGTH: 0x6700,
-  CONDITIONS_NOT_SATISFIED: 0x6985,
-  WRONG_DATA: 0x6a80,
-  /** ISO 7816-4 "incorrect P1/P2": an AUTHENTICATE control byte U2F does not define. */
-  INCORRECT_P1P2: 0x6a86,
-  INS_NOT_SUPPORTED: 0x6d00,
-  CLA_NOT_SUPPORTED: 0x6e00,
-  /** ISO 7816-4 "no precise diagnosis": the key failed internally (e.g. could not save its counter). */
-  UNKNOWN: 0x6f00,
+/**
+ * ISO 7816-4 status words the virtual key answers beyond U2F's own (ctap1/apdu.ts SW);
+ * the host side names them by number (SW_0x6a86, SW_0x6f00).
+ */
+const ISO_SW = {
+  /** "incorrect P1/P2": an AUTHENTICATE control byte U2F does not define. */
+  SW_INCORRECT_P1P2: 0x6a86,
+  /** "no precise diagnosis": the key failed internally (e.g. could not save its counter). */
+  SW_UNKNOWN: 0x6f00,
 } as const;
 
 /** How long a touch stays valid for the next request that needs one (the host polls every 100-250 ms). */
@@ -157,34 +153,34 @@ export function cancelU2fPresence(auth: VirtualAuthenticator): void {
 
 /** The U2F handler; attachU2f() installs it on a VirtualAuthenticator. */
 export async function handleU2fApdu(auth: VirtualAuthenticator, apdu: Uint8Array, ctx: CommandContext): Promise<Uint8Array> {
-  if (apdu.length >= 1 && apdu[0] !== 0x00) return sw(SW.CLA_NOT_SUPPORTED);
+  if (apdu.length >= 1 && apdu[0] !== 0x00) return sw(SW.SW_CLA_NOT_SUPPORTED);
   // U2F cannot verify the user: with alwaysUv on, a CTAP 2.1 key turns U2F off (CTAP 2.1 §6.11.2).
-  if (ctx.state.alwaysUv) return sw(SW.INS_NOT_SUPPORTED);
+  if (ctx.state.alwaysUv) return sw(SW.SW_INS_NOT_SUPPORTED);
   const a = parseApdu(apdu);
-  if (!a) return sw(SW.WRONG_LENGTH);
+  if (!a) return sw(SW.SW_WRONG_LENGTH);
   try {
     switch (a.ins) {
       case U2F_INS.VERSION:
-        if (a.data.length !== 0) return sw(SW.WRONG_LENGTH);
-        return sw(SW.NO_ERROR, U2F_VERSION);
+        if (a.data.length !== 0) return sw(SW.SW_WRONG_LENGTH);
+        return sw(SW.SW_NO_ERROR, U2F_VERSION);
       case U2F_INS.REGISTER:
         return await register(auth, a, ctx);
       case U2F_INS.AUTHENTICATE:
         return await authenticate(auth, a, ctx);
       default:
-        return sw(SW.INS_NOT_SUPPORTED);
+        return sw(SW.SW_INS_NOT_SUPPORTED);
     }
   } catch {
-    return sw(SW.UNKNOWN);
+    return sw(ISO_SW.SW_UNKNOWN);
   }
 }
 
 /** REGISTER: 0x05 || public key (65) || L || key handle || batch certificate || signature. P1 (0x03 from some hosts) is ignored. */
 async function register(auth: VirtualAuthenticator, a: ParsedApdu, ctx: CommandContext): Promise<Uint8Array> {
-  if (a.data.length !== 64) return sw(SW.WRONG_LENGTH);
+  if (a.data.length !== 64) return sw(SW.SW_WRONG_LENGTH);
   const challengeParam = a.data.subarray(0, 32);
   const appParam = a.data.subarray(32, 64);
-  if (!takeTouch(auth, 'u2f register')) return sw(SW.CONDITIONS_NOT_SATISFIED);
+  if (!takeTouch(auth, 'u2f register')) return sw(SW.SW_CONDITIONS_NOT_SATISFIED);
   const state = ctx.state;
   const pair = p256Generate();
   const keyHandle = sealHandle(state.masterSecret, appParam, {
@@ -198,35 +194,35 @@ async function register(auth: VirtualAuthenticator, a: ParsedApdu, ctx: CommandC
   const publicKey = concatBytes(Uint8Array.of(0x04), pair.publicKey.x, pair.publicKey.y);
   const signed = concatBytes(Uint8Array.of(0x00), appParam, challengeParam, keyHandle, publicKey);
   const signature = p256Sign(state.attestation.privateKey, signed);
-  return sw(SW.NO_ERROR, concatBytes(Uint8Array.of(0x05), publicKey, Uint8Array.of(keyHandle.length), keyHandle, state.attestation.certificate, signature));
+  return sw(SW.SW_NO_ERROR, concatBytes(Uint8Array.of(0x05), publicKey, Uint8Array.of(keyHandle.length), keyHandle, state.attestation.certificate, signature));
 }
 
 /** AUTHENTICATE: data = challengeParam (32) || appParam (32) || L || key handle. */
 async function authenticate(auth: VirtualAuthenticator, a: ParsedApdu, ctx: CommandContext): Promise<Uint8Array> {
-  if (a.data.length < 65) return sw(SW.WRONG_LENGTH);
+  if (a.data.length < 65) return sw(SW.SW_WRONG_LENGTH);
   const l = a.data[64]!;
-  if (l === 0 || a.data.length !== 65 + l) return sw(SW.WRONG_LENGTH);
+  if (l === 0 || a.data.length !== 65 + l) return sw(SW.SW_WRONG_LENGTH);
   const challengeParam = a.data.subarray(0, 32);
   const appParam = a.data.subarray(32, 64);
   const keyHandle = a.data.slice(65, 65 + l);
-  if (a.p1 !== U2F_AUTH_P1.CHECK_ONLY && a.p1 !== U2F_AUTH_P1.ENFORCE && a.p1 !== U2F_AUTH_P1.DONT_ENFORCE) return sw(SW.INCORRECT_P1P2);
+  if (a.p1 !== U2F_AUTH_P1.CHECK_ONLY && a.p1 !== U2F_AUTH_P1.ENFORCE_USER_PRESENCE_AND_SIGN && a.p1 !== U2F_AUTH_P1.DONT_ENFORCE_USER_PRESENCE_AND_SIGN) return sw(ISO_SW.SW_INCORRECT_P1P2);
 
   const found = findCredential(ctx, appParam, keyHandle);
   // U2F signs with P-256 only; a credential that needs UV cannot be used without it (credProtect level 3).
   const usable = found !== undefined && found.handle.alg === COSE_ALG.ES256 && found.handle.credProtect !== CRED_PROTECT.userVerificationRequired;
   if (!usable) {
     if (found) zeroize(found.handle.privateKey);
-    return sw(SW.WRONG_DATA);
+    return sw(SW.SW_WRONG_DATA);
   }
   if (a.p1 === U2F_AUTH_P1.CHECK_ONLY) {
     zeroize(found.handle.privateKey);
-    return sw(SW.CONDITIONS_NOT_SATISFIED); // "yes, it is mine" (U2F's odd convention)
+    return sw(SW.SW_CONDITIONS_NOT_SATISFIED); // "yes, it is mine" (U2F's odd convention)
   }
   let userPresence = 0x00;
-  if (a.p1 === U2F_AUTH_P1.ENFORCE) {
+  if (a.p1 === U2F_AUTH_P1.ENFORCE_USER_PRESENCE_AND_SIGN) {
     if (!takeTouch(auth, 'u2f authenticate')) {
       zeroize(found.handle.privateKey);
-      return sw(SW.CONDITIONS_NOT_SATISFIED);
+      return sw(SW.SW_CONDITIONS_NOT_SATISFIED);
     }
     userPresence = 0x01;
   }
@@ -239,7 +235,7 @@ async function authenticate(auth: VirtualAuthenticator, a: ParsedApdu, ctx: Comm
   const signature = p256Sign(found.handle.privateKey, concatBytes(appParam, mid, challengeParam));
   zeroize(found.handle.privateKey);
   await ctx.persist(); // the counter is durable before the signature leaves
-  return sw(SW.NO_ERROR, concatBytes(mid, signature));
+  return sw(SW.SW_NO_ERROR, concatBytes(mid, signature));
 }
 
 /** Install the U2F handler (VirtualAuthenticator.create calls this when the module is present). */
