@@ -34,6 +34,11 @@ export interface ClientInit<I> {
   device?: string | DeviceInput | undefined;
   interaction?: I | undefined;
   verifyRpId?: VerifyRpIdHook | undefined;
+  /** The requesting window's native handle (webauthn.dll parents its dialog on it). */
+  windowHandle?: NativeWindowHandle | null | undefined;
 }
+
+/** Electron's `BrowserWindow.getNativeWindowHandle()` (a Buffer holding the HWND), or the HWND as a number. */
+export type NativeWindowHandle = Uint8Array | bigint | number;
 
 export type ClientFactory<I> = (init: ClientInit<I>) => BridgeClient;

@@ -4,24 +4,44 @@
  * as an HidPort/transport keeps one CTAPHID channel, and `virtual` keeps its
  * credentials). Requests never run concurrently on it: main.ts's KeyQueue
  * lets one ceremony at a time through.
+ *
+ * For `auto` (the default) the route is chosen as createWebAuthnClient()
+ * does: raw HID, or on Windows 10 1903+ without Administrator Windows' own
+ * WebAuthn API (webauthn.dll, whose dialog is parented on the requesting
+ * window when the app gives `windowHandle`), or HID with webauthn.dll as the
+ * fallback when elevated. CTAP_BRIDGE_TRANSPORT=hid|webauthn-dll overrides.
  */
+import { ceremonyRouteFor } from '../platform/windows/client-route.js';
+import type { RouteChoice } from '../platform/windows/route.js';
+import { selectRoute } from '../platform/windows/select.js';
 import { WebAuthnClient } from '../webauthn/client.js';
 import { singleDeviceProvider, type DeviceInput, type DeviceProvider } from '../webauthn/device-handle.js';
 import type { Interaction } from '../webauthn/interaction.js';
 import type { BridgeClient, ClientInit } from './client.js';
 import { specProvider } from './spec-provider.js';
 
+export interface DefaultClientsOptions {
+  /** How this process reaches keys (default: selectRoute()). Injectable for tests. */
+  route?: (() => Promise<RouteChoice>) | undefined;
+}
+
 export class DefaultClients {
   readonly #bySpec = new Map<string, DeviceProvider & { close(): Promise<void> }>();
   readonly #byObject = new WeakMap<object, DeviceProvider>();
   readonly #owned: DeviceProvider[] = [];
+  readonly #detect: () => Promise<RouteChoice>;
+  #choice: Promise<RouteChoice> | undefined;
+
+  constructor(opts: DefaultClientsOptions = {}) {
+    this.#detect = opts.route ?? (() => selectRoute());
+  }
 
   provider(device: string | DeviceInput | undefined): DeviceProvider {
     const d = device ?? 'auto';
     if (typeof d === 'string') {
       let p = this.#bySpec.get(d);
       if (!p) {
-        p = specProvider(d);
+        p = specProvider(d, { route: () => this.#routeChoice() });
         this.#bySpec.set(d, p);
       }
       return p;
@@ -35,16 +55,29 @@ export class DefaultClients {
     return p;
   }
 
-  create(init: ClientInit<Interaction>): BridgeClient {
-    const client = new WebAuthnClient({
-      origin: init.origin,
-      device: this.provider(init.device),
-      interaction: init.interaction,
-      verifyRpId: init.verifyRpId,
+  #routeChoice(): Promise<RouteChoice> {
+    this.#choice ??= this.#detect().catch((e: unknown) => {
+      this.#choice = undefined;
+      throw e;
     });
+    return this.#choice;
+  }
+
+  async #client(init: ClientInit<Interaction>): Promise<WebAuthnClient> {
+    const common = { origin: init.origin, interaction: init.interaction, verifyRpId: init.verifyRpId };
+    const device = init.device ?? 'auto';
+    if (device !== 'auto') return new WebAuthnClient({ ...common, device: this.provider(device) });
+    const choice = await this.#routeChoice();
+    const route = ceremonyRouteFor(choice, init.windowHandle === undefined || init.windowHandle === null ? {} : { windowHandle: init.windowHandle });
+    // Only the webauthn.dll route needs no key of ours; HID (with or without the fallback) opens `auto`.
+    if (choice.transport === 'webauthn-dll') return new WebAuthnClient({ ...common, route });
+    return new WebAuthnClient({ ...common, device: this.provider('auto'), route });
+  }
+
+  create(init: ClientInit<Interaction>): BridgeClient {
     return {
-      create: (options, opts) => client.create(options as never, { signal: opts.signal }),
-      get: (options, opts) => client.get(options as never, { signal: opts.signal }),
+      create: async (options, opts) => (await this.#client(init)).create(options as never, { signal: opts.signal }),
+      get: async (options, opts) => (await this.#client(init)).get(options as never, { signal: opts.signal }),
     };
   }
 

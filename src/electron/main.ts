@@ -25,7 +25,7 @@
 import { toWebAuthnError, webAuthnError } from '../webauthn/errors.js';
 import type { Interaction } from '../webauthn/interaction.js';
 import { AbortedError } from '../util/errors.js';
-import type { BridgeClient, ClientFactory, ClientInit, VerifyRpIdHook } from './client.js';
+import type { BridgeClient, ClientFactory, ClientInit, NativeWindowHandle, VerifyRpIdHook } from './client.js';
 import { DefaultClients } from './default-client.js';
 import type { DeviceInput } from '../webauthn/device-handle.js';
 import { KeyQueue } from './key-queue.js';
@@ -33,7 +33,7 @@ import { type BridgeErrorJSON, type BridgeReply, channelsFor, checkOptionsPayloa
 import { type AllowOrigins, checkAllowOrigins, decideOrigin, type SenderFrameLike } from './sender-origin.js';
 
 export type { AllowOrigins, SenderFrameLike } from './sender-origin.js';
-export type { BridgeClient, BridgeCredential, BridgeCallOptions, ClientFactory, ClientInit, VerifyRpIdHook } from './client.js';
+export type { BridgeClient, BridgeCredential, BridgeCallOptions, ClientFactory, ClientInit, NativeWindowHandle, VerifyRpIdHook } from './client.js';
 export type { BridgeReply, BridgeErrorJSON } from './protocol.js';
 export { DEFAULT_CHANNEL_PREFIX, channelsFor } from './protocol.js';
 export type { Interaction, InteractionEvent, InteractionContext } from '../webauthn/interaction.js';
@@ -86,6 +86,13 @@ export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = Interacti
   interaction?: I | ((req: BridgeRequest<E['sender']>) => I) | undefined;
   /** Exact origins allowed to use the key, or a predicate. Without it any secure origin may. */
   allowOrigins?: AllowOrigins | undefined;
+  /**
+   * The requesting window's native handle, for Windows' own WebAuthn dialog
+   * (the webauthn.dll route on Windows without Administrator):
+   * `(req) => BrowserWindow.fromWebContents(req.webContents)?.getNativeWindowHandle()`.
+   * Without it Windows parents the dialog on the foreground window.
+   */
+  windowHandle?: ((req: BridgeRequest<E['sender']>) => NativeWindowHandle | null | undefined) | undefined;
   /** Passed to the client: accept an RP ID the registrable-suffix rule would refuse. */
   verifyRpId?: VerifyRpIdHook | undefined;
   /** Channel prefix (default `ctap-bridge`); must match the preload's. */
@@ -183,7 +190,8 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
         const req: BridgeRequest<E['sender']> = { kind, origin, webContents: sender, signal: controller.signal };
         const interaction = isInteractionFactory<E['sender'], I>(options.interaction) ? options.interaction(req) : options.interaction;
         const device = isDeviceChooser<E['sender']>(options.device) ? options.device(req) : options.device;
-        const client: BridgeClient = createClient({ origin, device, interaction, verifyRpId: options.verifyRpId });
+        const windowHandle = options.windowHandle?.(req);
+        const client: BridgeClient = createClient({ origin, device, interaction, verifyRpId: options.verifyRpId, windowHandle });
         controller.signal.throwIfAborted();
         let credential;
         try {

@@ -20,14 +20,16 @@ export interface SpecProviderOptions {
 
 /**
  * Windows 10 1903+ without Administrator: raw HID to a FIDO key is refused
- * (or the key is not even listed). Say so plainly instead of "no key found".
+ * (or the key is not even listed). `auto` goes through webauthn.dll there
+ * (default-client.ts); a spec that names a HID device cannot, so say so
+ * plainly instead of "no key found" / "permission denied".
  */
-function windowsNeedsWebAuthnDll(choice: RouteChoice): Error {
+function windowsNeedsWebAuthnDll(choice: RouteChoice, spec: string): Error {
   return webAuthnError(
     'NotAllowedError',
-    'Windows lets only Administrator processes open security keys over raw HID, and this app runs without Administrator. ' +
-      `Run it as Administrator, or set CTAP_BRIDGE_TRANSPORT=hid to try anyway (${choice.reason}). ` +
-      'Support for the Windows WebAuthn API route (webauthn.dll) in the Electron bridge is planned.',
+    'Windows lets only Administrator processes open security keys over raw HID, and this app runs without Administrator ' +
+      `(${choice.reason}). The device "${spec}" can only be reached over raw HID: use the device "auto" (Windows' own ` +
+      'security-key dialog), run the app as Administrator, or set CTAP_BRIDGE_TRANSPORT=hid to try anyway.',
   );
 }
 
@@ -47,7 +49,7 @@ export function specProvider(spec: string, opts: SpecProviderOptions = {}): Devi
           throw e;
         });
         const choice = await route;
-        if (choice.transport === 'webauthn-dll') throw windowsNeedsWebAuthnDll(choice);
+        if (choice.transport === 'webauthn-dll') throw windowsNeedsWebAuthnDll(choice, spec);
       }
       const call = { signal: ctx.signal, timeoutMs: ctx.timeoutMs };
       // Several keys plugged in: the device layer makes them all blink; the first touched is used.

@@ -42,6 +42,8 @@ app.whenReady().then(async () => {
   registerMainHandlers({
     ipcMain,
     allowOrigins: [origin],
+    // Windows without Administrator: Windows' own security-key dialog, parented on the window that asked.
+    windowHandle: (req) => BrowserWindow.fromWebContents(req.webContents)?.getNativeWindowHandle(),
     // Every PIN, touch and account prompt is shown by the app, parented on the window that asked.
     interaction: (req) => {
       const parent = BrowserWindow.fromWebContents(req.webContents);
