@@ -4,6 +4,7 @@
  * wrong PINs in a row until the next power cycle, PIN_BLOCKED at zero,
  * minimum length and forcePINChange, tokens with permissions and RP binding.
  */
+import { CTAP2_STATUS } from '../ctap2/status.js';
 import type { CborMapReader, CborValue } from '../cbor/index.js';
 import { sha256 } from '../crypto/hashes.js';
 import { randomBytes, type P256Point } from '../crypto/primitives.js';
@@ -13,7 +14,7 @@ import { concatBytes, timingSafeEqual, zeroize } from '../util/bytes.js';
 import type { CommandContext, CommandHandler } from './core.js';
 import { CLIENT_PIN_PARAM, CLIENT_PIN_RESPONSE, CLIENT_PIN_SUBCOMMAND } from '../ctap2/client-pin.js';
 import { PERMISSION } from '../ctap2/permissions.js';
-import { fail, requireParams, S } from './common.js';
+import { fail, requireParams } from './common.js';
 import { coseP256 } from './extensions.js';
 import { PIN_RETRIES_MAX } from './state.js';
 
@@ -29,7 +30,7 @@ export const clientPin: CommandHandler = async (ctx, params) => {
         [CLIENT_PIN_RESPONSE.powerCycleState, ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES],
       ]);
     case CLIENT_PIN_SUBCOMMAND.getUVRetries:
-      if (!ctx.core.uvSupported) fail(S.INVALID_SUBCOMMAND);
+      if (!ctx.core.uvSupported) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_SUBCOMMAND);
       return new Map<number, CborValue>([[CLIENT_PIN_RESPONSE.uvRetries, ctx.state.uvRetries]]);
     case CLIENT_PIN_SUBCOMMAND.getKeyAgreement: {
       protocolOf(ctx, p);
@@ -47,7 +48,7 @@ export const clientPin: CommandHandler = async (ctx, params) => {
     case CLIENT_PIN_SUBCOMMAND.getPinUvAuthTokenUsingUvWithPermissions:
       return uvToken(ctx, p);
     default:
-      fail(S.INVALID_SUBCOMMAND);
+      fail(CTAP2_STATUS.CTAP2_ERR_INVALID_SUBCOMMAND);
   }
 };
 
@@ -64,23 +65,23 @@ function coseEcdhKey(pub: P256Point): Map<number, CborValue> {
 
 function protocolOf(ctx: CommandContext, p: CborMapReader): PinUvAuthProtocol {
   const v = p.optionalUint(CLIENT_PIN_PARAM.pinUvAuthProtocol, 'pinUvAuthProtocol');
-  if (v === undefined) fail(S.MISSING_PARAMETER);
+  if (v === undefined) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
   return ctx.core.protocol(v);
 }
 
 function sharedSecret(ctx: CommandContext, proto: PinUvAuthProtocol, p: CborMapReader): Uint8Array {
-  const peer = coseP256(p.raw(CLIENT_PIN_PARAM.keyAgreement) ?? fail(S.MISSING_PARAMETER), 'clientPin keyAgreement');
+  const peer = coseP256(p.raw(CLIENT_PIN_PARAM.keyAgreement) ?? fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER), 'clientPin keyAgreement');
   try {
     return proto.decapsulate(ctx.volatile.keyAgreement.privateKey, peer);
   } catch {
-    fail(S.INVALID_PARAMETER);
+    fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   }
 }
 
 /** Decrypt newPinEnc and apply the PIN policy; returns the PIN bytes (caller zeroes them). */
 function decryptNewPin(ctx: CommandContext, proto: PinUvAuthProtocol, shared: Uint8Array, newPinEnc: Uint8Array): Uint8Array {
   const expected = proto.version === 1 ? 64 : 80;
-  if (newPinEnc.length !== expected) fail(S.INVALID_PARAMETER);
+  if (newPinEnc.length !== expected) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   const padded = proto.decrypt(shared, newPinEnc);
   try {
     const end = padded.indexOf(0);
@@ -88,18 +89,18 @@ function decryptNewPin(ctx: CommandContext, proto: PinUvAuthProtocol, shared: Ui
     // The padding must be all zeros, the PIN at most 63 bytes and at least minPINLength code points.
     if (end < 0 || padded.subarray(end).some((b) => b !== 0) || pin.length > 63) {
       zeroize(pin);
-      fail(S.PIN_POLICY_VIOLATION);
+      fail(CTAP2_STATUS.CTAP2_ERR_PIN_POLICY_VIOLATION);
     }
     let codePoints: number;
     try {
       codePoints = [...new TextDecoder('utf-8', { fatal: true }).decode(pin)].length;
     } catch {
       zeroize(pin);
-      fail(S.PIN_POLICY_VIOLATION);
+      fail(CTAP2_STATUS.CTAP2_ERR_PIN_POLICY_VIOLATION);
     }
     if (codePoints < ctx.state.minPinLength || codePoints < 4) {
       zeroize(pin);
-      fail(S.PIN_POLICY_VIOLATION);
+      fail(CTAP2_STATUS.CTAP2_ERR_PIN_POLICY_VIOLATION);
     }
     return pin;
   } finally {
@@ -111,11 +112,11 @@ async function setPin(ctx: CommandContext, p: CborMapReader): Promise<undefined>
   const proto = protocolOf(ctx, p);
   const newPinEnc = p.optionalBytes(CLIENT_PIN_PARAM.newPinEnc, 'newPinEnc');
   const param = p.optionalBytes(CLIENT_PIN_PARAM.pinUvAuthParam, 'pinUvAuthParam');
-  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !newPinEnc || !param) fail(S.MISSING_PARAMETER);
-  if (ctx.core.pinSet) fail(S.NOT_ALLOWED);
+  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !newPinEnc || !param) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
+  if (ctx.core.pinSet) fail(CTAP2_STATUS.CTAP2_ERR_NOT_ALLOWED);
   const shared = sharedSecret(ctx, proto, p);
   try {
-    if (!proto.verify(shared, newPinEnc, param)) fail(S.PIN_AUTH_INVALID);
+    if (!proto.verify(shared, newPinEnc, param)) fail(CTAP2_STATUS.CTAP2_ERR_PIN_AUTH_INVALID);
     const pin = decryptNewPin(ctx, proto, shared, newPinEnc);
     ctx.state.pinHash = sha256(pin).slice(0, 16);
     ctx.state.pinCodePoints = codePointCount(pin);
@@ -136,10 +137,10 @@ async function setPin(ctx: CommandContext, p: CborMapReader): Promise<undefined>
  * PIN_BLOCKED when no retries are left.
  */
 async function checkPin(ctx: CommandContext, proto: PinUvAuthProtocol, shared: Uint8Array, pinHashEnc: Uint8Array): Promise<void> {
-  if (ctx.state.pinRetries === 0) fail(S.PIN_BLOCKED);
-  if (ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES) fail(S.PIN_AUTH_BLOCKED);
+  if (ctx.state.pinRetries === 0) fail(CTAP2_STATUS.CTAP2_ERR_PIN_BLOCKED);
+  if (ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES) fail(CTAP2_STATUS.CTAP2_ERR_PIN_AUTH_BLOCKED);
   const expected = proto.version === 1 ? 16 : 32;
-  if (pinHashEnc.length !== expected) fail(S.INVALID_PARAMETER);
+  if (pinHashEnc.length !== expected) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   ctx.state.pinRetries--;
   await ctx.persist();
   const pinHash = proto.decrypt(shared, pinHashEnc);
@@ -148,9 +149,9 @@ async function checkPin(ctx: CommandContext, proto: PinUvAuthProtocol, shared: U
   if (!ok) {
     ctx.core.resetPinUvAuthState();
     ctx.volatile.pinFailuresSincePowerUp++;
-    if (ctx.state.pinRetries === 0) fail(S.PIN_BLOCKED);
-    if (ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES) fail(S.PIN_AUTH_BLOCKED);
-    fail(S.PIN_INVALID);
+    if (ctx.state.pinRetries === 0) fail(CTAP2_STATUS.CTAP2_ERR_PIN_BLOCKED);
+    if (ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES) fail(CTAP2_STATUS.CTAP2_ERR_PIN_AUTH_BLOCKED);
+    fail(CTAP2_STATUS.CTAP2_ERR_PIN_INVALID);
   }
   ctx.state.pinRetries = PIN_RETRIES_MAX;
   ctx.volatile.pinFailuresSincePowerUp = 0;
@@ -162,19 +163,19 @@ async function changePin(ctx: CommandContext, p: CborMapReader): Promise<undefin
   const newPinEnc = p.optionalBytes(CLIENT_PIN_PARAM.newPinEnc, 'newPinEnc');
   const pinHashEnc = p.optionalBytes(CLIENT_PIN_PARAM.pinHashEnc, 'pinHashEnc');
   const param = p.optionalBytes(CLIENT_PIN_PARAM.pinUvAuthParam, 'pinUvAuthParam');
-  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !newPinEnc || !pinHashEnc || !param) fail(S.MISSING_PARAMETER);
-  if (!ctx.core.pinSet) fail(S.PIN_NOT_SET);
-  if (ctx.state.pinRetries === 0) fail(S.PIN_BLOCKED);
-  if (ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES) fail(S.PIN_AUTH_BLOCKED);
+  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !newPinEnc || !pinHashEnc || !param) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
+  if (!ctx.core.pinSet) fail(CTAP2_STATUS.CTAP2_ERR_PIN_NOT_SET);
+  if (ctx.state.pinRetries === 0) fail(CTAP2_STATUS.CTAP2_ERR_PIN_BLOCKED);
+  if (ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES) fail(CTAP2_STATUS.CTAP2_ERR_PIN_AUTH_BLOCKED);
   const shared = sharedSecret(ctx, proto, p);
   try {
-    if (!proto.verify(shared, concatBytes(newPinEnc, pinHashEnc), param)) fail(S.PIN_AUTH_INVALID);
+    if (!proto.verify(shared, concatBytes(newPinEnc, pinHashEnc), param)) fail(CTAP2_STATUS.CTAP2_ERR_PIN_AUTH_INVALID);
     await checkPin(ctx, proto, shared, pinHashEnc);
     const pin = decryptNewPin(ctx, proto, shared, newPinEnc);
     const newHash = sha256(pin).slice(0, 16);
     const newCodePoints = codePointCount(pin);
     zeroize(pin);
-    if (ctx.state.forcePinChange && ctx.state.pinHash && timingSafeEqual(newHash, ctx.state.pinHash)) fail(S.PIN_POLICY_VIOLATION);
+    if (ctx.state.forcePinChange && ctx.state.pinHash && timingSafeEqual(newHash, ctx.state.pinHash)) fail(CTAP2_STATUS.CTAP2_ERR_PIN_POLICY_VIOLATION);
     ctx.state.pinHash = newHash;
     ctx.state.pinCodePoints = newCodePoints;
     ctx.state.forcePinChange = false;
@@ -190,15 +191,15 @@ async function changePin(ctx: CommandContext, p: CborMapReader): Promise<undefin
 }
 
 function checkPermissions(ctx: CommandContext, permissions: number, rpId: string | undefined): void {
-  if (permissions === 0) fail(S.INVALID_PARAMETER);
+  if (permissions === 0) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   const f = ctx.options.features;
   const known = PERMISSION.mc | PERMISSION.ga | PERMISSION.cm | PERMISSION.be | PERMISSION.lbw | PERMISSION.acfg;
-  if (permissions & ~known) fail(S.INVALID_PARAMETER);
-  if (permissions & PERMISSION.be) fail(S.UNAUTHORIZED_PERMISSION); // no bio enrollment
-  if (permissions & PERMISSION.cm && !f.credMgmt) fail(S.UNAUTHORIZED_PERMISSION);
-  if (permissions & PERMISSION.lbw && !f.largeBlobs) fail(S.UNAUTHORIZED_PERMISSION);
-  if (permissions & PERMISSION.acfg && !f.config) fail(S.UNAUTHORIZED_PERMISSION);
-  if (permissions & (PERMISSION.mc | PERMISSION.ga) && rpId === undefined) fail(S.MISSING_PARAMETER);
+  if (permissions & ~known) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
+  if (permissions & PERMISSION.be) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION); // no bio enrollment
+  if (permissions & PERMISSION.cm && !f.credMgmt) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
+  if (permissions & PERMISSION.lbw && !f.largeBlobs) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
+  if (permissions & PERMISSION.acfg && !f.config) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
+  if (permissions & (PERMISSION.mc | PERMISSION.ga) && rpId === undefined) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
 }
 
 function issueToken(ctx: CommandContext, proto: PinUvAuthProtocol, shared: Uint8Array, permissions: number, rpId: string | undefined, viaUv: boolean): Map<number, CborValue> {
@@ -212,22 +213,22 @@ function issueToken(ctx: CommandContext, proto: PinUvAuthProtocol, shared: Uint8
 async function pinToken(ctx: CommandContext, p: CborMapReader, withPermissions: boolean): Promise<Map<number, CborValue>> {
   const proto = protocolOf(ctx, p);
   const pinHashEnc = p.optionalBytes(CLIENT_PIN_PARAM.pinHashEnc, 'pinHashEnc');
-  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !pinHashEnc) fail(S.MISSING_PARAMETER);
+  if (!p.has(CLIENT_PIN_PARAM.keyAgreement) || !pinHashEnc) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
   let permissions = PERMISSION.mc | PERMISSION.ga;
   let rpId: string | undefined;
   if (withPermissions) {
-    if (!p.has(CLIENT_PIN_PARAM.permissions)) fail(S.MISSING_PARAMETER);
+    if (!p.has(CLIENT_PIN_PARAM.permissions)) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
     permissions = p.uint(CLIENT_PIN_PARAM.permissions, 'permissions');
     rpId = p.optionalText(CLIENT_PIN_PARAM.rpId, 'rpId', 512);
     checkPermissions(ctx, permissions, rpId);
   } else if (p.has(CLIENT_PIN_PARAM.permissions) || p.has(CLIENT_PIN_PARAM.rpId)) {
-    fail(S.INVALID_PARAMETER);
+    fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   }
-  if (!ctx.core.pinSet) fail(S.PIN_NOT_SET);
+  if (!ctx.core.pinSet) fail(CTAP2_STATUS.CTAP2_ERR_PIN_NOT_SET);
   const shared = sharedSecret(ctx, proto, p);
   try {
     await checkPin(ctx, proto, shared, pinHashEnc);
-    if (ctx.state.forcePinChange) fail(S.PIN_POLICY_VIOLATION);
+    if (ctx.state.forcePinChange) fail(CTAP2_STATUS.CTAP2_ERR_PIN_POLICY_VIOLATION);
     return issueToken(ctx, proto, shared, permissions, rpId, false);
   } finally {
     zeroize(shared);
@@ -236,12 +237,12 @@ async function pinToken(ctx: CommandContext, p: CborMapReader, withPermissions: 
 
 async function uvToken(ctx: CommandContext, p: CborMapReader): Promise<Map<number, CborValue>> {
   const proto = protocolOf(ctx, p);
-  if (!p.has(CLIENT_PIN_PARAM.keyAgreement)) fail(S.MISSING_PARAMETER);
-  if (!p.has(CLIENT_PIN_PARAM.permissions)) fail(S.MISSING_PARAMETER);
+  if (!p.has(CLIENT_PIN_PARAM.keyAgreement)) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
+  if (!p.has(CLIENT_PIN_PARAM.permissions)) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
   const permissions = p.uint(CLIENT_PIN_PARAM.permissions, 'permissions');
   const rpId = p.optionalText(CLIENT_PIN_PARAM.rpId, 'rpId', 512);
   checkPermissions(ctx, permissions, rpId);
-  if (!ctx.core.uvSupported) fail(S.NOT_ALLOWED);
+  if (!ctx.core.uvSupported) fail(CTAP2_STATUS.CTAP2_ERR_NOT_ALLOWED);
   const shared = sharedSecret(ctx, proto, p);
   try {
     await ctx.performBuiltInUv(rpId);

@@ -1,53 +1,18 @@
 /** Request parsing and checks shared by the virtual key's command handlers. */
 import { asArray, asMap, asText, CborMapReader, type CborValue } from '../cbor/index.js';
 import { sha256 } from '../crypto/hashes.js';
-import { CtapError } from '../ctap2/status.js';
+import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
 import { utf8Encode } from '../util/bytes.js';
 import type { CommandContext, PendingOperation } from './core.js';
 import { openHandle, type OpenedHandle } from './credentials.js';
 import type { ResidentCredential } from './state.js';
-
-export const S = {
-  OK: 0x00,
-  INVALID_COMMAND: 0x01,
-  INVALID_PARAMETER: 0x02,
-  INVALID_LENGTH: 0x03,
-  INVALID_SEQ: 0x04,
-  CBOR_UNEXPECTED_TYPE: 0x11,
-  MISSING_PARAMETER: 0x14,
-  LIMIT_EXCEEDED: 0x15,
-  LARGE_BLOB_STORAGE_FULL: 0x18,
-  CREDENTIAL_EXCLUDED: 0x19,
-  UNSUPPORTED_ALGORITHM: 0x26,
-  OPERATION_DENIED: 0x27,
-  KEY_STORE_FULL: 0x28,
-  UNSUPPORTED_OPTION: 0x2b,
-  INVALID_OPTION: 0x2c,
-  KEEPALIVE_CANCEL: 0x2d,
-  NO_CREDENTIALS: 0x2e,
-  NOT_ALLOWED: 0x30,
-  PIN_INVALID: 0x31,
-  PIN_BLOCKED: 0x32,
-  PIN_AUTH_INVALID: 0x33,
-  PIN_AUTH_BLOCKED: 0x34,
-  PIN_NOT_SET: 0x35,
-  PUAT_REQUIRED: 0x36,
-  PIN_POLICY_VIOLATION: 0x37,
-  REQUEST_TOO_LARGE: 0x39,
-  UV_BLOCKED: 0x3c,
-  INTEGRITY_FAILURE: 0x3d,
-  INVALID_SUBCOMMAND: 0x3e,
-  UV_INVALID: 0x3f,
-  UNAUTHORIZED_PERMISSION: 0x40,
-  OTHER: 0x7f,
-} as const;
 
 export function fail(status: number): never {
   throw new CtapError(status);
 }
 
 export function requireParams(params: CborMapReader | undefined): CborMapReader {
-  if (!params) fail(S.MISSING_PARAMETER);
+  if (!params) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
   return params;
 }
 
@@ -63,7 +28,7 @@ export interface CredentialDescriptor {
  */
 export function descriptorList(v: unknown, path: string, max: number): CredentialDescriptor[] {
   const arr = asArray(v, path);
-  if (arr.length > max) fail(S.LIMIT_EXCEEDED);
+  if (arr.length > max) fail(CTAP2_STATUS.CTAP2_ERR_LIMIT_EXCEEDED);
   return arr.map((item, i) => descriptor(item, `${path}[${i}]`));
 }
 
@@ -81,7 +46,7 @@ export interface UserEntity {
 export function userEntity(v: unknown, path: string): UserEntity {
   const r = new CborMapReader(asMap(v, path), path);
   const id = r.bytes('id', 'id');
-  if (id.length > 64) fail(S.INVALID_PARAMETER);
+  if (id.length > 64) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   return { id, name: r.optionalText('name', 'name', 1024), displayName: r.optionalText('displayName', 'displayName', 1024) };
 }
 
@@ -104,7 +69,7 @@ export function optionsMap(v: unknown, path: string): Map<string, boolean> {
   const out = new Map<string, boolean>();
   for (const [k, x] of m) {
     const key = asText(k, `${path} key`);
-    if (typeof x !== 'boolean') fail(S.CBOR_UNEXPECTED_TYPE);
+    if (typeof x !== 'boolean') fail(CTAP2_STATUS.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
     out.set(key, x);
   }
   return out;
@@ -144,16 +109,16 @@ export async function continueWalk(ctx: CommandContext, kind: PendingOperation['
   const pending = ctx.volatile.pending;
   if (!pending || pending.kind !== kind || pending.remaining === 0) {
     if (forgetOtherWalk) ctx.volatile.pending = undefined;
-    fail(S.NOT_ALLOWED);
+    fail(CTAP2_STATUS.CTAP2_ERR_NOT_ALLOWED);
   }
   if (ctx.now() > pending.expiresAt) {
     ctx.volatile.pending = undefined;
-    fail(S.NOT_ALLOWED);
+    fail(CTAP2_STATUS.CTAP2_ERR_NOT_ALLOWED);
   }
   pending.remaining--;
   const out = await pending.next();
   if (pending.remaining === 0) ctx.volatile.pending = undefined;
-  if (out === undefined) fail(S.NOT_ALLOWED);
+  if (out === undefined) fail(CTAP2_STATUS.CTAP2_ERR_NOT_ALLOWED);
   return out;
 }
 
@@ -165,7 +130,7 @@ export async function continueWalk(ctx: CommandContext, kind: PendingOperation['
 export async function checkPinUvAuthParamStart(ctx: CommandContext, rpId: string, pinUvAuthParam: Uint8Array | undefined, protocolVersion: number | undefined): Promise<void> {
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0 && ctx.options.features.clientPin) await zeroLengthPinUvAuthParam(ctx, rpId);
   if (pinUvAuthParam !== undefined) {
-    if (protocolVersion === undefined) fail(S.MISSING_PARAMETER);
+    if (protocolVersion === undefined) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
     ctx.core.protocol(protocolVersion);
   }
 }
@@ -176,5 +141,5 @@ export async function checkPinUvAuthParamStart(ctx: CommandContext, rpId: string
  */
 export async function zeroLengthPinUvAuthParam(ctx: CommandContext, rpId: string | undefined): Promise<never> {
   await ctx.requestUserPresence(rpId);
-  fail(ctx.core.pinSet ? S.PIN_INVALID : S.PIN_NOT_SET);
+  fail(ctx.core.pinSet ? CTAP2_STATUS.CTAP2_ERR_PIN_INVALID : CTAP2_STATUS.CTAP2_ERR_PIN_NOT_SET);
 }

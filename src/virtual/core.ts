@@ -9,7 +9,7 @@ import { p256Generate, randomBytes, type P256KeyPair } from '../crypto/primitive
 import { KEEPALIVE_STATUS } from '../ctaphid/constants.js';
 import { codePointCount } from '../ctap2/pin-input.js';
 import { pinProtocol, type PinUvAuthProtocol } from '../ctap2/pin-protocol.js';
-import { CtapError } from '../ctap2/status.js';
+import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
 import { timingSafeEqual, utf8Encode, zeroize } from '../util/bytes.js';
 import type { CborMapReader, CborValue } from '../cbor/index.js';
 import { PERMISSION } from '../ctap2/permissions.js';
@@ -135,7 +135,7 @@ export class AuthenticatorCore {
       await this.file.save(text);
     } catch (e) {
       this.state = parseState(this.#lastSaved);
-      throw new CtapError(0x7f, { message: 'the virtual key could not save its state', cause: e });
+      throw new CtapError(CTAP2_STATUS.CTAP1_ERR_OTHER, { message: 'the virtual key could not save its state', cause: e });
     }
     this.#lastSaved = text;
   }
@@ -149,7 +149,7 @@ export class AuthenticatorCore {
   }
 
   protocol(version: number | undefined): PinUvAuthProtocol {
-    if (version === undefined || !this.options.pinUvAuthProtocols.includes(version)) throw new CtapError(0x02, { message: 'unsupported PIN/UV auth protocol' });
+    if (version === undefined || !this.options.pinUvAuthProtocols.includes(version)) throw new CtapError(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER, { message: 'unsupported PIN/UV auth protocol' });
     return pinProtocol(version);
   }
 
@@ -169,10 +169,10 @@ export class AuthenticatorCore {
       }
     }
     if (!token || token.protocol !== proto.version || !proto.verify(this.volatile.pinUvAuthToken, message, param)) {
-      throw new CtapError(0x33); // PIN_AUTH_INVALID
+      throw new CtapError(CTAP2_STATUS.CTAP2_ERR_PIN_AUTH_INVALID);
     }
-    if ((token.permissions & permission) === 0) throw new CtapError(0x40); // UNAUTHORIZED_PERMISSION
-    if (rpId !== undefined && token.rpId !== undefined && token.rpId !== rpId) throw new CtapError(0x40);
+    if ((token.permissions & permission) === 0) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
+    if (rpId !== undefined && token.rpId !== undefined && token.rpId !== rpId) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
     if (rpId !== undefined && token.rpId === undefined && (permission === PERMISSION.mc || permission === PERMISSION.ga)) token.rpId = rpId;
     token.used = true;
     return token;
@@ -227,7 +227,7 @@ export class CommandContext {
 
   /** Throw KEEPALIVE_CANCEL if the host cancelled. */
   checkCancelled(): void {
-    if (this.signal.aborted) throw new CtapError(0x2d);
+    if (this.signal.aborted) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_KEEPALIVE_CANCEL);
   }
 
   /**
@@ -238,7 +238,7 @@ export class CommandContext {
     this.checkCancelled();
     const mode = this.options.presence;
     if (mode === 'auto') return;
-    if (mode === 'deny') throw new CtapError(0x27);
+    if (mode === 'deny') throw new CtapError(CTAP2_STATUS.CTAP2_ERR_OPERATION_DENIED);
     this.keepalive(KEEPALIVE_STATUS.UPNEEDED);
     // The wait ends with the touch, the host's CANCEL, or USER_ACTION_TIMEOUT; the callback's signal fires on either of the last two.
     const waiting = new AbortController();
@@ -249,14 +249,14 @@ export class CommandContext {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         waiting.abort();
-        reject(new CtapError(0x2f)); // USER_ACTION_TIMEOUT
+        reject(new CtapError(CTAP2_STATUS.CTAP2_ERR_USER_ACTION_TIMEOUT));
       }, this.options.userPresenceTimeoutMs);
     });
     timeout.catch(() => undefined);
     try {
       if (typeof mode === 'function') {
         const approved = await raceAbort(Promise.race([mode({ rpId, command: this.command, signal: waiting.signal }), timeout]), this.signal);
-        if (!approved) throw new CtapError(0x27);
+        if (!approved) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_OPERATION_DENIED);
       } else {
         await raceAbort(Promise.race([new Promise<void>((resolve) => (delay = setTimeout(resolve, mode.delayMs))), timeout]), this.signal);
       }
@@ -271,13 +271,13 @@ export class CommandContext {
   /** Built-in user verification (the simulated fingerprint). Throws UV_INVALID / UV_BLOCKED / OPERATION_DENIED. */
   async performBuiltInUv(rpId?: string): Promise<void> {
     const uv = this.options.uv;
-    if (uv === 'none') throw new CtapError(0x2c); // INVALID_OPTION
-    if (this.state.uvRetries === 0) throw new CtapError(0x3c); // UV_BLOCKED
+    if (uv === 'none') throw new CtapError(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION);
+    if (this.state.uvRetries === 0) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_UV_BLOCKED);
     await this.requestUserPresence(rpId);
     if (uv === 'deny') {
       this.state.uvRetries--;
       await this.persist();
-      throw new CtapError(this.state.uvRetries === 0 ? 0x3c : 0x3f);
+      throw new CtapError(this.state.uvRetries === 0 ? CTAP2_STATUS.CTAP2_ERR_UV_BLOCKED : CTAP2_STATUS.CTAP2_ERR_UV_INVALID);
     }
     if (this.state.uvRetries !== 8) {
       this.state.uvRetries = 8;
@@ -287,9 +287,9 @@ export class CommandContext {
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new CtapError(0x2d));
+  if (signal.aborted) return Promise.reject(new CtapError(CTAP2_STATUS.CTAP2_ERR_KEEPALIVE_CANCEL));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new CtapError(0x2d));
+    const onAbort = (): void => reject(new CtapError(CTAP2_STATUS.CTAP2_ERR_KEEPALIVE_CANCEL));
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {

@@ -3,6 +3,7 @@
  * hmac-secret-mc, credBlob, largeBlobKey, minPinLength. Inputs are checked
  * here; outputs are the authenticator extension outputs in authData.
  */
+import { CTAP2_STATUS } from '../ctap2/status.js';
 import { asBool, asBytes, asMap, asText, asUint, CborMapReader, type CborValue } from '../cbor/index.js';
 import { hmacSha256 } from '../crypto/hashes.js';
 import { zeroize } from '../util/bytes.js';
@@ -11,7 +12,7 @@ import type { CommandContext } from './core.js';
 import { credRandom } from './credentials.js';
 import { EXTENSION_ID } from '../ctap2/extensions/extension.js';
 import { HMAC_SECRET_INPUT } from '../ctap2/extensions/hmac-secret.js';
-import { fail, S } from './common.js';
+import { fail } from './common.js';
 
 export interface McExtensionInput {
   credProtect?: number | undefined;
@@ -46,17 +47,17 @@ export function coseP256(v: unknown, path: string): P256Point {
   const r = new CborMapReader(asMap(v, path), path);
   const kty = r.int(1, 'kty');
   const crv = r.int(-1, 'crv');
-  if (kty !== 2 || crv !== 1) fail(S.INVALID_PARAMETER);
+  if (kty !== 2 || crv !== 1) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   const x = r.bytes(-2, 'x');
   const y = r.bytes(-3, 'y');
-  if (x.length !== 32 || y.length !== 32) fail(S.INVALID_PARAMETER);
+  if (x.length !== 32 || y.length !== 32) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   return { x, y };
 }
 
 function hmacSecretInput(v: unknown, path: string): HmacSecretInput {
   const r = new CborMapReader(asMap(v, path), path);
   return {
-    keyAgreement: coseP256(r.raw(HMAC_SECRET_INPUT.keyAgreement) ?? fail(S.MISSING_PARAMETER), `${path} keyAgreement`),
+    keyAgreement: coseP256(r.raw(HMAC_SECRET_INPUT.keyAgreement) ?? fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER), `${path} keyAgreement`),
     saltEnc: r.bytes(HMAC_SECRET_INPUT.saltEnc, 'saltEnc'),
     saltAuth: r.bytes(HMAC_SECRET_INPUT.saltAuth, 'saltAuth'),
     protocol: r.optionalUint(HMAC_SECRET_INPUT.pinUvAuthProtocol, 'pinUvAuthProtocol') ?? 1,
@@ -73,7 +74,7 @@ export function parseMcExtensions(ctx: CommandContext, v: unknown): McExtensionI
       case EXTENSION_ID.credProtect:
         if (!f.credProtect) break;
         out.credProtect = asUint(value, path);
-        if (out.credProtect < 1 || out.credProtect > 3) fail(S.INVALID_PARAMETER);
+        if (out.credProtect < 1 || out.credProtect > 3) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
         break;
       case EXTENSION_ID.hmacSecret:
         if (f.hmacSecret) out.hmacSecret = asBool(value, path);
@@ -95,14 +96,14 @@ export function parseMcExtensions(ctx: CommandContext, v: unknown): McExtensionI
         break;
     }
   }
-  if (out.hmacSecretMc && !out.hmacSecret) fail(S.INVALID_PARAMETER);
+  if (out.hmacSecretMc && !out.hmacSecret) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   return out;
 }
 
 /** largeBlobKey input (CTAP 2.2 §12.3): only `true` is valid; ignored by a key without large blobs. */
 function largeBlobKeyRequested(f: CommandContext['options']['features'], value: unknown, path: string): boolean {
   if (!f.largeBlobKey || !f.largeBlobs) return false;
-  if (asBool(value, path) !== true) fail(S.INVALID_OPTION);
+  if (asBool(value, path) !== true) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION);
   return true;
 }
 
@@ -139,17 +140,17 @@ export function hmacSecretOutput(ctx: CommandContext, input: HmacSecretInput, cr
   try {
     shared = proto.decapsulate(ctx.volatile.keyAgreement.privateKey, input.keyAgreement);
   } catch {
-    fail(S.INVALID_PARAMETER);
+    fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   }
   try {
-    if (!proto.verify(shared, input.saltEnc, input.saltAuth)) fail(S.PIN_AUTH_INVALID);
+    if (!proto.verify(shared, input.saltEnc, input.saltAuth)) fail(CTAP2_STATUS.CTAP2_ERR_PIN_AUTH_INVALID);
     let salts: Uint8Array;
     try {
       salts = proto.decrypt(shared, input.saltEnc);
     } catch {
-      fail(S.INVALID_LENGTH);
+      fail(CTAP2_STATUS.CTAP1_ERR_INVALID_LENGTH);
     }
-    if (salts.length !== 32 && salts.length !== 64) fail(S.INVALID_LENGTH);
+    if (salts.length !== 32 && salts.length !== 64) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_LENGTH);
     const cr = credRandom(ctx.state.masterSecret, credentialId, uv);
     const out = new Uint8Array(salts.length);
     out.set(hmacSha256(cr, salts.subarray(0, 32)), 0);

@@ -1,4 +1,5 @@
 /** authenticatorGetAssertion / authenticatorGetNextAssertion (CTAP 2.2 §6.2, §6.3) for the virtual key. */
+import { CTAP2_STATUS } from '../ctap2/status.js';
 import type { CborValue } from '../cbor/index.js';
 import { concatBytes, zeroize } from '../util/bytes.js';
 import type { CommandContext, CommandHandler } from './core.js';
@@ -17,7 +18,6 @@ import {
   optionsMap,
   requireParams,
   rpIdHashOf,
-  S,
   userEntityCbor,
   type FoundCredential,
 } from './common.js';
@@ -47,13 +47,13 @@ export const getAssertion: CommandHandler = async (ctx, params) => {
   const protocolVersion = p.optionalUint(GET_ASSERTION.pinUvAuthProtocol, 'pinUvAuthProtocol');
 
   await checkPinUvAuthParamStart(ctx, rpId, pinUvAuthParam, protocolVersion);
-  if (options.has('rk')) fail(S.UNSUPPORTED_OPTION);
+  if (options.has('rk')) fail(CTAP2_STATUS.CTAP2_ERR_UNSUPPORTED_OPTION);
   const up = options.get('up') ?? true;
   let uv = pinUvAuthParam !== undefined ? false : options.get('uv') ?? false;
-  if (uv && !ctx.core.uvSupported) fail(S.INVALID_OPTION);
+  if (uv && !ctx.core.uvSupported) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION);
   if (ctx.state.alwaysUv && up && pinUvAuthParam === undefined && !uv) {
     if (ctx.core.uvSupported) uv = true;
-    else fail(S.PUAT_REQUIRED);
+    else fail(CTAP2_STATUS.CTAP2_ERR_PUAT_REQUIRED);
   }
 
   let userVerified = false;
@@ -85,7 +85,7 @@ export const getAssertion: CommandHandler = async (ctx, params) => {
       applicable.push({ id: c.id, handle, resident: c });
     }
   }
-  if (applicable.length === 0) fail(S.NO_CREDENTIALS);
+  if (applicable.length === 0) fail(CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS);
 
   if (up) await ctx.requestUserPresence(rpId);
   ctx.checkCancelled();
@@ -123,7 +123,7 @@ export const getAssertion: CommandHandler = async (ctx, params) => {
 };
 
 export const getNextAssertion: CommandHandler = async (ctx, params) => {
-  if (params !== undefined) fail(S.INVALID_LENGTH);
+  if (params !== undefined) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_LENGTH);
   return continueWalk(ctx, 'getNextAssertion', false);
 };
 

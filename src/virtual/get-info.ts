@@ -1,7 +1,7 @@
 /** authenticatorGetInfo (CTAP 2.2 §6.4) for the virtual key: reflects its options, features and state. */
 import type { CborValue } from '../cbor/index.js';
 import { GET_INFO } from '../ctap2/get-info.js';
-import { CtapError } from '../ctap2/status.js';
+import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
 import type { CommandHandler, ResolvedOptions } from './core.js';
 import type { PersistentState } from './state.js';
 import { EXTENSION_ID } from '../ctap2/extensions/extension.js';
@@ -67,6 +67,6 @@ export function buildGetInfo(o: ResolvedOptions, s: PersistentState): Map<number
 }
 
 export const getInfo: CommandHandler = async (ctx, params) => {
-  if (params !== undefined) throw new CtapError(0x03); // getInfo takes no parameters
+  if (params !== undefined) throw new CtapError(CTAP2_STATUS.CTAP1_ERR_INVALID_LENGTH); // getInfo takes no parameters
   return buildGetInfo(ctx.options, ctx.state);
 };

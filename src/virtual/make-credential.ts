@@ -1,4 +1,5 @@
 /** authenticatorMakeCredential (CTAP 2.2 §6.1) for the virtual key. */
+import { CTAP2_STATUS } from '../ctap2/status.js';
 import { asArray, asMap, asText, asInt, CborMapReader, encodeCbor, type CborValue } from '../cbor/index.js';
 import { randomBytes } from '../crypto/primitives.js';
 import { concatBytes, zeroize } from '../util/bytes.js';
@@ -19,7 +20,6 @@ import {
   optionsMap,
   requireParams,
   rpIdHashOf,
-  S,
   userEntity,
 } from './common.js';
 import { hmacSecretOutput, parseMcExtensions, type ExtensionOutputs } from './extensions.js';
@@ -31,11 +31,11 @@ function chooseAlgorithm(ctx: CommandContext, v: unknown): number {
   list.forEach((item, i) => {
     const path = `makeCredential pubKeyCredParams[${i}]`;
     const r = new CborMapReader(asMap(item, path), path);
-    const type = asText(r.raw('type') ?? fail(S.MISSING_PARAMETER), `${path} type`);
-    const alg = asInt(r.raw('alg') ?? fail(S.MISSING_PARAMETER), `${path} alg`);
+    const type = asText(r.raw('type') ?? fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER), `${path} type`);
+    const alg = asInt(r.raw('alg') ?? fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER), `${path} alg`);
     if (chosen === undefined && type === 'public-key' && ctx.options.algorithms.includes(alg)) chosen = alg;
   });
-  if (chosen === undefined) fail(S.UNSUPPORTED_ALGORITHM);
+  if (chosen === undefined) fail(CTAP2_STATUS.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
   return chosen;
 }
 
@@ -45,8 +45,8 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
   const rp = p.reader(MAKE_CREDENTIAL.rp, 'rp');
   const rpId = rp.text('id', 'id', 512);
   const rpName = rp.optionalText('name', 'name', 1024);
-  const user = userEntity(p.raw(MAKE_CREDENTIAL.user) ?? fail(S.MISSING_PARAMETER), 'makeCredential user');
-  if (!p.has(MAKE_CREDENTIAL.pubKeyCredParams)) fail(S.MISSING_PARAMETER);
+  const user = userEntity(p.raw(MAKE_CREDENTIAL.user) ?? fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER), 'makeCredential user');
+  if (!p.has(MAKE_CREDENTIAL.pubKeyCredParams)) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
   const alg = chooseAlgorithm(ctx, p.raw(MAKE_CREDENTIAL.pubKeyCredParams));
   const excludeList = p.has(MAKE_CREDENTIAL.excludeList) ? descriptorList(p.raw(MAKE_CREDENTIAL.excludeList), 'makeCredential excludeList', ctx.options.maxCredentialCountInList) : [];
   const ext = p.has(MAKE_CREDENTIAL.extensions) ? parseMcExtensions(ctx, p.raw(MAKE_CREDENTIAL.extensions)) : undefined;
@@ -59,23 +59,23 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
   await checkPinUvAuthParamStart(ctx, rpId, pinUvAuthParam, protocolVersion);
   // Step 3-5: options.
   const rk = options.get('rk') ?? false;
-  if (options.get('up') === false) fail(S.INVALID_OPTION);
+  if (options.get('up') === false) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION);
   let uv = pinUvAuthParam !== undefined ? false : options.get('uv') ?? false;
-  if (uv && !ctx.core.uvSupported) fail(S.INVALID_OPTION);
+  if (uv && !ctx.core.uvSupported) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION);
   const protectedByUv = ctx.core.pinSet || ctx.core.uvSupported;
   if (ctx.state.alwaysUv && pinUvAuthParam === undefined && !uv) {
     if (ctx.core.uvSupported) uv = true;
-    else fail(S.PUAT_REQUIRED);
+    else fail(CTAP2_STATUS.CTAP2_ERR_PUAT_REQUIRED);
   }
   if (pinUvAuthParam === undefined && !uv && protectedByUv) {
     const uvNotRequired = ctx.options.features.makeCredUvNotRqd && !rk;
-    if (!uvNotRequired) fail(S.PUAT_REQUIRED);
+    if (!uvNotRequired) fail(CTAP2_STATUS.CTAP2_ERR_PUAT_REQUIRED);
   }
   // Step 6: enterprise attestation.
   let epAtt = false;
   if (ep !== undefined) {
-    if (!ctx.options.features.enterpriseAttestation || !ctx.options.features.config || !ctx.state.enterpriseAttestation) fail(S.INVALID_PARAMETER);
-    if (ep !== 1 && ep !== 2) fail(S.INVALID_OPTION);
+    if (!ctx.options.features.enterpriseAttestation || !ctx.options.features.config || !ctx.state.enterpriseAttestation) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
+    if (ep !== 1 && ep !== 2) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION);
     epAtt = true;
   }
   // Step 11: the PIN/UV auth token.
@@ -96,16 +96,16 @@ export const makeCredential: CommandHandler = async (ctx, params) => {
     zeroize(found.handle.privateKey);
     if (found.handle.credProtect === CRED_PROTECT.userVerificationRequired && !userVerified) continue;
     await ctx.requestUserPresence(rpId);
-    fail(S.CREDENTIAL_EXCLUDED);
+    fail(CTAP2_STATUS.CTAP2_ERR_CREDENTIAL_EXCLUDED);
   }
-  if (ext?.largeBlobKey && !rk) fail(S.INVALID_OPTION);
+  if (ext?.largeBlobKey && !rk) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION);
   // Step 13: user presence.
   await ctx.requestUserPresence(rpId);
   ctx.checkCancelled();
 
   // Step 14-16: the credential.
   const existingIndex = rk ? ctx.state.credentials.findIndex((c) => c.rpId === rpId && bytesEq(c.userId, user.id)) : -1;
-  if (rk && existingIndex < 0 && ctx.state.credentials.length >= ctx.options.capacity) fail(S.KEY_STORE_FULL);
+  if (rk && existingIndex < 0 && ctx.state.credentials.length >= ctx.options.capacity) fail(CTAP2_STATUS.CTAP2_ERR_KEY_STORE_FULL);
   const credProtect = ext?.credProtect ?? CRED_PROTECT.userVerificationOptional;
   const privateKey = generateKey(alg);
   const hmacSecret = ext?.hmacSecret ?? false;

@@ -1,10 +1,11 @@
 /** authenticatorSelection (CTAP 2.2 §6.9) and authenticatorReset (§6.6) for the virtual key. */
+import { CTAP2_STATUS } from '../ctap2/status.js';
 import type { CommandHandler } from './core.js';
-import { fail, S } from './common.js';
+import { fail } from './common.js';
 import { resetState } from './state.js';
 
 export const selection: CommandHandler = async (ctx, params) => {
-  if (params !== undefined) fail(S.INVALID_LENGTH);
+  if (params !== undefined) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_LENGTH);
   await ctx.requestUserPresence();
   return undefined;
 };
@@ -14,8 +15,8 @@ export const selection: CommandHandler = async (ctx, params) => {
  * only with a touch. Credentials, PIN and config go; the attestation identity stays.
  */
 export const reset: CommandHandler = async (ctx, params) => {
-  if (params !== undefined) fail(S.INVALID_LENGTH);
-  if (ctx.now() - ctx.volatile.powerUpAt > ctx.options.resetWindowMs) fail(S.NOT_ALLOWED);
+  if (params !== undefined) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_LENGTH);
+  if (ctx.now() - ctx.volatile.powerUpAt > ctx.options.resetWindowMs) fail(CTAP2_STATUS.CTAP2_ERR_NOT_ALLOWED);
   await ctx.requestUserPresence();
   ctx.checkCancelled();
   const old = ctx.state;
