@@ -7,12 +7,12 @@
 import { CTAP2_STATUS } from '../ctap2/status.js';
 import type { CborMapReader, CborValue } from '../cbor/index.js';
 import { sha256 } from '../crypto/hashes.js';
-import { randomBytes, type P256Point } from '../crypto/primitives.js';
+import { randomBytes } from '../crypto/primitives.js';
 import { codePointCount } from '../ctap2/pin-input.js';
 import type { PinUvAuthProtocol } from '../ctap2/pin-protocol.js';
 import { concatBytes, timingSafeEqual, zeroize } from '../util/bytes.js';
 import type { CommandContext, CommandHandler } from './core.js';
-import { CLIENT_PIN_PARAM, CLIENT_PIN_RESPONSE, CLIENT_PIN_SUBCOMMAND } from '../ctap2/client-pin.js';
+import { CLIENT_PIN_PARAM, CLIENT_PIN_RESPONSE, CLIENT_PIN_SUBCOMMAND, encodeKeyAgreement } from '../ctap2/client-pin.js';
 import { PERMISSION } from '../ctap2/permissions.js';
 import { fail, requireParams } from './common.js';
 import { coseP256 } from './extensions.js';
@@ -35,7 +35,7 @@ export const clientPin: CommandHandler = async (ctx, params) => {
     case CLIENT_PIN_SUBCOMMAND.getKeyAgreement: {
       protocolOf(ctx, p);
       const pub = ctx.volatile.keyAgreement.publicKey;
-      return new Map<number, CborValue>([[CLIENT_PIN_RESPONSE.keyAgreement, coseEcdhKey(pub)]]);
+      return new Map<number, CborValue>([[CLIENT_PIN_RESPONSE.keyAgreement, encodeKeyAgreement(pub)]]);
     }
     case CLIENT_PIN_SUBCOMMAND.setPIN:
       return setPin(ctx, p);
@@ -51,17 +51,6 @@ export const clientPin: CommandHandler = async (ctx, params) => {
       fail(CTAP2_STATUS.CTAP2_ERR_INVALID_SUBCOMMAND);
   }
 };
-
-/** The key agreement key as the spec's COSE_Key (alg -25, ECDH-ES+HKDF-256). */
-function coseEcdhKey(pub: P256Point): Map<number, CborValue> {
-  return new Map<number, CborValue>([
-    [1, 2],
-    [3, -25],
-    [-1, 1],
-    [-2, pub.x],
-    [-3, pub.y],
-  ]);
-}
 
 function protocolOf(ctx: CommandContext, p: CborMapReader): PinUvAuthProtocol {
   const v = p.optionalUint(CLIENT_PIN_PARAM.pinUvAuthProtocol, 'pinUvAuthProtocol');

@@ -1,4 +1,5 @@
 /** authenticatorConfig (CTAP 2.2 §6.11) for the virtual key: enterprise attestation, alwaysUv, setMinPINLength. */
+import { CTAP2_CMD } from '../ctap2/commands.js';
 import { CTAP2_STATUS } from '../ctap2/status.js';
 import { asArray, asText, CborMapReader, asMap, encodeCbor, type CborValue } from '../cbor/index.js';
 import { concatBytes } from '../util/bytes.js';
@@ -22,7 +23,7 @@ export const authenticatorConfig: CommandHandler = async (ctx, params) => {
     if (param === undefined) fail(CTAP2_STATUS.CTAP2_ERR_PUAT_REQUIRED);
     if (protocol === undefined) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
     const tail = subParamsRaw === undefined ? new Uint8Array(0) : encodeCbor(subParamsRaw as CborValue);
-    const message = concatBytes(new Uint8Array(32).fill(0xff), Uint8Array.of(0x0d, sub), tail);
+    const message = concatBytes(new Uint8Array(32).fill(0xff), Uint8Array.of(CTAP2_CMD.config, sub), tail);
     ctx.core.verifyToken(param, protocol, message, PERMISSION.acfg, undefined);
   }
   switch (sub) {

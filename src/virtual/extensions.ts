@@ -10,6 +10,7 @@ import { zeroize } from '../util/bytes.js';
 import type { P256Point } from '../crypto/primitives.js';
 import type { CommandContext } from './core.js';
 import { credRandom } from './credentials.js';
+import { COSE_KEY_AGREEMENT } from '../ctap2/client-pin.js';
 import { EXTENSION_ID } from '../ctap2/extensions/extension.js';
 import { HMAC_SECRET_INPUT } from '../ctap2/extensions/hmac-secret.js';
 import { fail } from './common.js';
@@ -45,11 +46,12 @@ function extMap(v: unknown, path: string): Map<string, unknown> {
 
 export function coseP256(v: unknown, path: string): P256Point {
   const r = new CborMapReader(asMap(v, path), path);
-  const kty = r.int(1, 'kty');
-  const crv = r.int(-1, 'crv');
-  if (kty !== 2 || crv !== 1) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
-  const x = r.bytes(-2, 'x');
-  const y = r.bytes(-3, 'y');
+  const K = COSE_KEY_AGREEMENT;
+  const kty = r.int(K.kty, 'kty');
+  const crv = r.int(K.crv, 'crv');
+  if (kty !== K.ktyEC2 || crv !== K.crvP256) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
+  const x = r.bytes(K.x, 'x');
+  const y = r.bytes(K.y, 'y');
   if (x.length !== 32 || y.length !== 32) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
   return { x, y };
 }

@@ -1,4 +1,5 @@
 /** authenticatorLargeBlobs (CTAP 2.2 §6.10) for the virtual key: fragmented get/set of the serialized array with its integrity check. */
+import { CTAP2_CMD } from '../ctap2/commands.js';
 import { CTAP2_STATUS } from '../ctap2/status.js';
 import type { CborValue } from '../cbor/index.js';
 import { sha256 } from '../crypto/hashes.js';
@@ -56,7 +57,7 @@ export const largeBlobs: CommandHandler = async (ctx, params) => {
     if (protocol === undefined) fail(CTAP2_STATUS.CTAP2_ERR_MISSING_PARAMETER);
     const off = new Uint8Array(4);
     new DataView(off.buffer).setUint32(0, offset, true);
-    const message = concatBytes(new Uint8Array(32).fill(0xff), Uint8Array.of(0x0c, 0x00), off, sha256(fragment));
+    const message = concatBytes(new Uint8Array(32).fill(0xff), Uint8Array.of(CTAP2_CMD.largeBlobs, 0x00), off, sha256(fragment));
     ctx.core.verifyToken(param, protocol, message, PERMISSION.lbw, undefined);
   }
   if (offset + fragment.length > pending.expectedLength) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
