@@ -97,6 +97,8 @@ export function exitCodeFor(e: unknown): number {
   if (findCause(e, TimeoutError) || findCause(e, AbortedError)) return EXIT.TIMEOUT;
   const web = findCause(e, WebAuthnError);
   if (web) {
+    // a PIN refusal the library decided without a key status (a PIN too short for this key, no PIN set)
+    if (web.ctap !== undefined && PIN_STATUSES.has(web.ctap)) return EXIT.PIN;
     // The webauthn.dll route reports WebAuthn names (with the HRESULT Windows returned) instead of CTAP statuses.
     if (web.name === 'AbortError') return EXIT.TIMEOUT;
     const hr = (web as { hresult?: unknown }).hresult;

@@ -43,10 +43,13 @@ export const BROWSER_MESSAGES = {
 export class WebAuthnError extends CtapBridgeError {
   declare name: WebAuthnErrorName;
   readonly ctap: string | undefined;
-  constructor(name: WebAuthnErrorName, message: string, options?: { cause?: unknown; ctap?: string | undefined }) {
+  /** For a PIN failure (e.g. CTAP2_ERR_PIN_INVALID): the PIN retries the key has left, when known. */
+  readonly retriesLeft: number | undefined;
+  constructor(name: WebAuthnErrorName, message: string, options?: { cause?: unknown; ctap?: string | undefined; retriesLeft?: number | undefined }) {
     super(`WEBAUTHN_${name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`, message, options);
     this.name = name;
     this.ctap = options?.ctap;
+    this.retriesLeft = options?.retriesLeft;
   }
 
   /** `{"error":{"name","ctap","message"}}` as the CLI prints it with --json. */

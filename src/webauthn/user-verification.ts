@@ -4,7 +4,9 @@
  * or the `uv` option on a CTAP 2.0 key), the PIN when the key has no
  * built-in UV or it is blocked. A PIN is only ever sent as the application
  * answered it: a wrong PIN is reported (`pin-invalid`, retries left) and the
- * next attempt waits for a new answer. A key with no PIN set is reported,
+ * next attempt waits for a new answer; when the app gives none (null), the
+ * ceremony fails with the wrong PIN (CTAP2_ERR_PIN_INVALID, retriesLeft), and
+ * only a null to the first `pin-required` is a cancellation. A key with no PIN set is reported,
  * never guessed at.
  */
 import { ClientPin, type PinUvAuthToken } from '../ctap2/client-pin.js';
@@ -74,8 +76,20 @@ export function needsUv(caps: KeyUvCapabilities, req: UvRequest): { want: boolea
 
 const NONE: UvOutcome = { uvOption: undefined, token: undefined, uvExpected: false };
 
-function refuse(message: string, ctap?: string, cause?: unknown): WebAuthnError {
-  return new WebAuthnError('NotAllowedError', message, { ctap, cause });
+function refuse(message: string, ctap?: string, cause?: unknown, retriesLeft?: number): WebAuthnError {
+  return new WebAuthnError('NotAllowedError', message, { ctap, cause, retriesLeft });
+}
+
+/**
+ * A wrong PIN the app does not answer again (pin-invalid → null, or no
+ * handler — a script's PIN is not retried): the key's verdict, not a
+ * cancellation. `ctap` CTAP2_ERR_PIN_INVALID, the retries left on the error
+ * and on its CtapError cause.
+ */
+function wrongPin(e: CtapError): WebAuthnError {
+  const left = e.retriesLeft;
+  const count = left !== undefined ? `: ${left} ${left === 1 ? 'try' : 'tries'} left before the key locks` : '';
+  return refuse(`Wrong PIN${count}.`, 'CTAP2_ERR_PIN_INVALID', e, left);
 }
 
 export async function obtainUserVerification(session: Ctap2Session, info: AuthenticatorInfo, req: UvRequest, ctx: CeremonyContext): Promise<UvOutcome> {
@@ -144,8 +158,14 @@ async function pinToken(
   }
   let left: number | undefined = retries.pinRetries;
   const perms = [...new Set(permissions)].reduce((m, p) => m | PERMISSION[p], 0);
+  /** Why the app was last asked again (pin-invalid): a declined answer then reports this, not a cancellation. */
+  let refused: CtapError | RangeError | undefined;
   for (;;) {
-    if (answer === null || answer === undefined) throw refuse('The PIN entry was cancelled.');
+    if (answer === null || answer === undefined) {
+      if (refused instanceof CtapError) throw wrongPin(refused);
+      if (refused) throw refuse(refused.message, 'CTAP2_ERR_PIN_POLICY_VIOLATION', refused, left);
+      throw refuse('The PIN entry was cancelled.');
+    }
     const given: string | Uint8Array = answer;
     try {
       const token = caps.tokenSupported
@@ -155,8 +175,8 @@ async function pinToken(
     } catch (e) {
       if (e instanceof RangeError) {
         // Refused locally (too short/long for this key): nothing was sent, no retry was used.
+        refused = e;
         answer = await ask(ctx.interaction, { type: 'pin-invalid', retriesLeft: left, device: ctx.device }, ctx.signal);
-        if (answer === undefined) throw refuse(e.message, 'CTAP2_ERR_PIN_POLICY_VIOLATION', e);
         continue;
       }
       if (!(e instanceof CtapError)) throw e;
@@ -170,8 +190,8 @@ async function pinToken(
           notify(ctx.interaction, { type: 'pin-blocked', device: ctx.device }, ctx.signal);
           throw refuse('The key\'s PIN is blocked: the key must be reset before it can be used again.', 'CTAP2_ERR_PIN_BLOCKED', e);
         }
+        refused = e;
         answer = await ask(ctx.interaction, { type: 'pin-invalid', retriesLeft: e.retriesLeft, device: ctx.device }, ctx.signal);
-        if (answer === undefined) throw refuse(e.message, e.specName, e);
         continue;
       }
       if (e.status === CTAP2_STATUS.CTAP2_ERR_PIN_AUTH_BLOCKED) {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebAuthnError } from '../../src/webauthn/errors.js';
+import { CtapError } from '../../src/ctap2/status.js';
 import { needsUv, uvCapabilities } from '../../src/webauthn/user-verification.js';
 import type { AuthenticatorInfo } from '../../src/ctap2/get-info.js';
 import { bench, creationOptions, rpVerifyRegistration } from './harness.js';
@@ -80,6 +81,65 @@ test('built-in UV blocked: the PIN is the fallback (reason uv-blocked)', async (
     assert.equal(req?.type === 'pin-required' && req.reason, 'uv-blocked');
     const info = await rpVerifyRegistration(reg, opts.challenge, true);
     assert.equal(info.userVerified, true);
+  } finally {
+    await b.close();
+  }
+});
+
+test('a wrong PIN the app does not answer again is the key\'s verdict (PIN_INVALID, retries left), not a cancellation', async () => {
+  // pin-invalid answered null (the CLI in a script), and no pin-invalid handler at all
+  for (const declines of [{ 'pin-invalid': () => null }, {}]) {
+    const b = await bench({ pin: '1234' }, { 'pin-required': () => '0000', ...declines });
+    try {
+      await assert.rejects(b.client.create(creationOptions({ authenticatorSelection: { userVerification: 'required' } })), (e: unknown) => {
+        assert.ok(e instanceof WebAuthnError);
+        assert.equal(e.name, 'NotAllowedError');
+        assert.equal(e.ctap, 'CTAP2_ERR_PIN_INVALID');
+        assert.equal(e.retriesLeft, 7);
+        assert.match(e.message, /Wrong PIN: 7 tries left/);
+        assert.doesNotMatch(e.message, /cancel/i);
+        assert.ok(e.cause instanceof CtapError && e.cause.retriesLeft === 7, 'the key\'s CtapError is the cause');
+        return true;
+      });
+    } finally {
+      await b.close();
+    }
+  }
+});
+
+test('a PIN too short for the key, not answered again: PIN_POLICY_VIOLATION with the reason; nothing sent, no retry used', async () => {
+  let pin = '1';
+  const b = await bench({ pin: '1234' }, { 'pin-required': () => pin, 'pin-invalid': () => null });
+  try {
+    await assert.rejects(b.client.create(creationOptions({ authenticatorSelection: { userVerification: 'required' } })), (e: unknown) => {
+      assert.ok(e instanceof WebAuthnError);
+      assert.equal(e.ctap, 'CTAP2_ERR_PIN_POLICY_VIOLATION');
+      assert.match(e.message, /too short/);
+      assert.doesNotMatch(e.message, /cancel/i);
+      assert.equal(e.retriesLeft, 8);
+      return true;
+    });
+    pin = '1234';
+    await b.client.create(creationOptions({ authenticatorSelection: { userVerification: 'required' } }));
+    const left = b.events.filter((e) => e.type === 'pin-required').map((e) => (e as { retriesLeft?: number }).retriesLeft);
+    assert.deepEqual(left, [8, 8], 'the short PIN never reached the key');
+  } finally {
+    await b.close();
+  }
+});
+
+test('cancelling the first PIN prompt stays a cancellation (no CTAP status, no retries count)', async () => {
+  const b = await bench({ pin: '1234' }, { 'pin-required': () => null, 'pin-invalid': () => '1234' });
+  try {
+    await assert.rejects(b.client.create(creationOptions({ authenticatorSelection: { userVerification: 'required' } })), (e: unknown) => {
+      assert.ok(e instanceof WebAuthnError);
+      assert.equal(e.name, 'NotAllowedError');
+      assert.equal(e.ctap, undefined);
+      assert.equal(e.retriesLeft, undefined);
+      assert.match(e.message, /cancelled/);
+      return true;
+    });
+    assert.ok(!b.events.some((e) => e.type === 'pin-invalid'));
   } finally {
     await b.close();
   }
