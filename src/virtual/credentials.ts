@@ -21,7 +21,7 @@ import {
 } from '../crypto/primitives.js';
 import { concatBytes, utf8Encode, writeUint32BE, zeroize } from '../util/bytes.js';
 import { AUTH_DATA_FLAGS } from '../ctap2/authenticator-data.js';
-import { COSE_ALG } from '../ctap2/cose-key.js';
+import { COSE_ALG, COSE_CRV, COSE_EC2, COSE_KEY_PARAM, COSE_KTY, COSE_OKP } from '../ctap2/cose-key.js';
 
 const HANDLE_VERSION = 0x01;
 const NONCE_LENGTH = 12;
@@ -96,18 +96,18 @@ export function coseKeyMap(alg: number, privateKey: Uint8Array): Map<number, num
   if (alg === COSE_ALG.ES256) {
     const p = p256PublicFromPrivate(privateKey);
     return new Map<number, number | Uint8Array>([
-      [1, 2],
-      [3, COSE_ALG.ES256],
-      [-1, 1],
-      [-2, p.x],
-      [-3, p.y],
+      [COSE_KEY_PARAM.kty, COSE_KTY.EC2],
+      [COSE_KEY_PARAM.alg, COSE_ALG.ES256],
+      [COSE_EC2.crv, COSE_CRV.P256],
+      [COSE_EC2.x, p.x],
+      [COSE_EC2.y, p.y],
     ]);
   }
   return new Map<number, number | Uint8Array>([
-    [1, 1],
-    [3, COSE_ALG.EdDSA],
-    [-1, 6],
-    [-2, ed25519PublicFromPrivate(privateKey)],
+    [COSE_KEY_PARAM.kty, COSE_KTY.OKP],
+    [COSE_KEY_PARAM.alg, COSE_ALG.EdDSA],
+    [COSE_OKP.crv, COSE_CRV.Ed25519],
+    [COSE_OKP.x, ed25519PublicFromPrivate(privateKey)],
   ]);
 }
 
