@@ -94,6 +94,12 @@ export interface AuthenticatorInfo {
   aaguid: Uint8Array;
   /** Only the options the key listed; use getOption() for spec defaults. */
   options: Record<string, boolean>;
+  /**
+   * As the key reported it (so `ctap info` and the diagnostics can show a
+   * non-conforming value). Code that sizes messages uses
+   * effectiveMaxMsgSize(), which raises a value below CTAP's 1024-byte
+   * floor to 1024.
+   */
   maxMsgSize?: number | undefined;
   pinUvAuthProtocols: number[];
   maxCredentialCountInList?: number | undefined;
@@ -171,6 +177,20 @@ function uintMap(r: CborMapReader, key: number, name: string): Record<string, nu
     out[id] = asUint(v, `${path} ${JSON.stringify(id)}`);
   }
   return out;
+}
+
+/** CTAP 2.1/2.2 §6.4: maxMsgSize defaults to 1024, and every authenticator supports messages of at least 1024 bytes. */
+export const MIN_MAX_MSG_SIZE = 1024;
+
+/**
+ * The maxMsgSize to size messages by: the reported value, or 1024 when it is
+ * absent, not a safe integer, or below the spec's 1024-byte floor. Clamping
+ * (rather than refusing the key) keeps `ctap info` and ordinary commands
+ * working on such a key; every key must accept 1024-byte messages anyway.
+ */
+export function effectiveMaxMsgSize(info: { maxMsgSize?: number | undefined } | undefined): number {
+  const m = info?.maxMsgSize;
+  return m !== undefined && Number.isSafeInteger(m) && m >= MIN_MAX_MSG_SIZE ? m : MIN_MAX_MSG_SIZE;
 }
 
 /** Decode the getInfo CBOR map (already decoded from bytes by the CBOR layer). */

@@ -14,7 +14,8 @@ import { bytesEqual, concatBytes, utf8Encode } from '../util/bytes.js';
 import { CTAP2_CMD } from './commands.js';
 import type { PinUvAuthToken } from './client-pin.js';
 import { infoOption, PERMISSION, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
-import { DEFAULT_MAX_MSG_SIZE, type Ctap2Session } from './session.js';
+import { effectiveMaxMsgSize } from './get-info.js';
+import type { Ctap2Session } from './session.js';
 import { CTAP2_STATUS, CtapError } from './status.js';
 
 export const LARGE_BLOBS_PARAM = {
@@ -36,6 +37,18 @@ export const MIN_SERIALIZED_LARGE_BLOB_ARRAY = 1024;
 /** Bytes of CTAP framing reserved in each fragment (maxFragmentLength = maxMsgSize - 64). */
 export const FRAGMENT_OVERHEAD = 64;
 /** The empty array as keys ship it: 0x80 || LEFT(SHA-256(0x80), 16). */
+/**
+ * Absolute ceiling on the serialized array this client reads or writes,
+ * whatever maxSerializedLargeBlobArray the key reports (real keys hold
+ * 1–8 KiB): a hostile key cannot make a read fill memory.
+ */
+export const LARGE_BLOB_ARRAY_CEILING = 1 << 20;
+/**
+ * Absolute ceiling on a blob's origSize (its inflated size). Inflation is
+ * bounded by origSize, and origSize by this, so an entry claiming gigabytes
+ * is refused before anything is allocated.
+ */
+export const LARGE_BLOB_ORIG_SIZE_CEILING = 16 << 20;
 export const INITIAL_SERIALIZED_LARGE_BLOB_ARRAY = concatBytes(new Uint8Array([0x80]), sha256(new Uint8Array([0x80])).slice(0, 16));
 
 export interface LargeBlobsRequest {
@@ -160,6 +173,7 @@ function blobAad(origSize: number): Uint8Array {
 export function encryptLargeBlob(key: Uint8Array, data: Uint8Array, nonce: Uint8Array = randomBytes(12)): LargeBlobArrayItem {
   if (key.length !== 32) throw new RangeError('a largeBlobKey is 32 bytes');
   if (nonce.length !== 12) throw new RangeError('the nonce is 12 bytes');
+  if (data.length > LARGE_BLOB_ORIG_SIZE_CEILING) throw new RangeError(`a large blob is at most ${LARGE_BLOB_ORIG_SIZE_CEILING} bytes before compression`);
   const compressed = new Uint8Array(deflateRawSync(data));
   const ciphertext = aes256GcmEncrypt(key, nonce, compressed, blobAad(data.length));
   const entry: LargeBlobEntry = { ciphertext, nonce, origSize: data.length };
@@ -171,11 +185,16 @@ export function encryptLargeBlob(key: Uint8Array, data: Uint8Array, nonce: Uint8
 /**
  * Decrypt an entry with `key`: undefined when it is not this key's (the tag
  * does not verify). Throws CborError when it decrypts but does not inflate to
- * exactly origSize bytes (inflation is bounded by origSize).
+ * exactly origSize bytes (inflation is bounded by origSize), or when its
+ * origSize is above LARGE_BLOB_ORIG_SIZE_CEILING.
  */
 export function decryptLargeBlob(key: Uint8Array, entry: LargeBlobEntry): Uint8Array | undefined {
   const compressed = aes256GcmDecrypt(key, entry.nonce, entry.ciphertext, blobAad(entry.origSize));
   if (!compressed) return undefined;
+  if (entry.origSize > LARGE_BLOB_ORIG_SIZE_CEILING) {
+    compressed.fill(0);
+    throw new CborError('CBOR_TYPE', `the blob claims an origSize of ${entry.origSize} bytes, above this client's ceiling of ${LARGE_BLOB_ORIG_SIZE_CEILING}`, 'large-blob entry');
+  }
   let out: Uint8Array;
   try {
     out = new Uint8Array(inflateRawSync(compressed, { maxOutputLength: Math.max(1, entry.origSize) }));
@@ -218,21 +237,39 @@ export class LargeBlobs {
     return infoOption(info, 'largeBlobs') === true;
   }
 
+  /**
+   * maxMsgSize - 64, with maxMsgSize raised to CTAP's 1024-byte floor
+   * (effectiveMaxMsgSize). Throws CtapError when it would still be below 1
+   * byte (an info object built by hand), since no fragment could make progress.
+   */
   get maxFragmentLength(): number {
-    return (this.info.maxMsgSize ?? DEFAULT_MAX_MSG_SIZE) - FRAGMENT_OVERHEAD;
+    const frag = effectiveMaxMsgSize(this.info) - FRAGMENT_OVERHEAD;
+    if (!Number.isSafeInteger(frag) || frag < 1) {
+      throw new CtapError(CTAP2_STATUS.CTAP1_ERR_INVALID_LENGTH, {
+        command: CTAP2_CMD.largeBlobs,
+        message: `the key's maxMsgSize leaves no room for a large-blob fragment (${frag} bytes); large blobs cannot be used with it`,
+      });
+    }
+    return frag;
   }
 
+  /** The key's limit (1024 when it omits it), never above LARGE_BLOB_ARRAY_CEILING. */
   get maxSerializedLargeBlobArray(): number {
-    return this.info.maxSerializedLargeBlobArray ?? MIN_SERIALIZED_LARGE_BLOB_ARRAY;
+    return Math.min(this.info.maxSerializedLargeBlobArray ?? MIN_SERIALIZED_LARGE_BLOB_ARRAY, LARGE_BLOB_ARRAY_CEILING);
   }
 
-  /** The whole serialized array, read fragment by fragment. */
+  /**
+   * The whole serialized array, read fragment by fragment. Bounded: every
+   * full fragment moves the offset forward by frag ≥ 1 bytes, and the read
+   * stops with a CborError once it passes maxSerializedLargeBlobArray.
+   */
   async readSerialized(opts?: TransactOptions): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
     let offset = 0;
     const max = this.maxSerializedLargeBlobArray;
     const frag = this.maxFragmentLength;
-    for (;;) {
+    const maxRounds = Math.floor(max / frag) + 1;
+    for (let round = 0; round < maxRounds + 1; round++) {
       const { value } = await this.session.send(CTAP2_CMD.largeBlobs, encodeLargeBlobsRequest({ get: frag, offset }), opts);
       const { config } = decodeLargeBlobsResponse(value);
       if (!config) throw new CborError('CBOR_MISSING_KEY', 'reply lacks config', 'largeBlobs response');
@@ -240,9 +277,9 @@ export class LargeBlobs {
       chunks.push(config);
       offset += config.length;
       if (offset > max) throw new CborError('CBOR_TYPE', `the large-blob array exceeds maxSerializedLargeBlobArray (${max})`, 'largeBlobs response');
-      if (config.length < frag) break;
+      if (config.length < frag) return concatBytes(...chunks);
     }
-    return concatBytes(...chunks);
+    throw new CborError('CBOR_TYPE', `the large-blob array exceeds maxSerializedLargeBlobArray (${max})`, 'largeBlobs response');
   }
 
   async readArray(opts?: TransactOptions): Promise<DecodedLargeBlobArray> {
@@ -258,7 +295,7 @@ export class LargeBlobs {
         message: `the large-blob array would be ${serialized.length} bytes; this key holds at most ${this.maxSerializedLargeBlobArray}`,
       });
     }
-    const frag = this.maxFragmentLength;
+    const frag = this.maxFragmentLength; // ≥ 1, so the loop ends after ceil(length / frag) rounds
     for (let offset = 0; offset < serialized.length; offset += frag) {
       const fragment = serialized.subarray(offset, Math.min(serialized.length, offset + frag));
       const req: LargeBlobsRequest = { set: fragment, offset, length: offset === 0 ? serialized.length : undefined };

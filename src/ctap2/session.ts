@@ -6,7 +6,7 @@
 import { decodeCbor, encodeCbor, type CborValue } from '../cbor/index.js';
 import type { CtapTransport, TransactOptions } from '../ctaphid/transport.js';
 import { CTAP2_CMD, CTAP2_COMMAND_NAMES } from './commands.js';
-import { decodeGetInfo, type AuthenticatorInfo } from './get-info.js';
+import { decodeGetInfo, effectiveMaxMsgSize, type AuthenticatorInfo } from './get-info.js';
 import { CtapError } from './status.js';
 
 /** Used until getInfo says otherwise (CTAP 2.2 §6.4: at least 1024). */
@@ -76,7 +76,7 @@ export class Ctap2Session {
     request[0] = command;
     request.set(body, 1);
     body.fill(0); // requests can carry encrypted PINs and tokens
-    const limit = this.#info?.maxMsgSize ?? DEFAULT_MAX_MSG_SIZE;
+    const limit = effectiveMaxMsgSize(this.#info); // absent or below CTAP's 1024 floor: 1024
     if (command !== CTAP2_CMD.getInfo && request.length > limit) {
       request.fill(0);
       throw new CtapError(0x39, {

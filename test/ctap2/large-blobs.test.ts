@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
-import { decodeCbor, encodeCbor, type CborValue } from '../../src/cbor/index.js';
+import { CborError, decodeCbor, encodeCbor, type CborValue } from '../../src/cbor/index.js';
 import { sha256 } from '../../src/crypto/hashes.js';
 import { aes256GcmEncrypt, randomBytes } from '../../src/crypto/primitives.js';
 import { CTAP2_CMD } from '../../src/ctap2/commands.js';
@@ -13,6 +13,8 @@ import {
   encodeSerializedLargeBlobArray,
   encryptLargeBlob,
   INITIAL_SERIALIZED_LARGE_BLOB_ARRAY,
+  LARGE_BLOB_ARRAY_CEILING,
+  LARGE_BLOB_ORIG_SIZE_CEILING,
   largeBlobsAuthMessage,
   LargeBlobs,
 } from '../../src/ctap2/large-blobs.js';
@@ -120,26 +122,27 @@ function blobKey(maxMsgSize: number, maxArray: number, withPin: boolean): { key:
 
 for (const protocol of [1, 2] as const) {
   test(`protocol ${protocol}: setBlob/getBlob/deleteBlob in fragments of maxMsgSize - 64, other entries kept`, async () => {
-    const { key, stored } = blobKey(256, 4096, true);
+    const { key, stored } = blobKey(1088, 8192, true);
     const session = key.session();
     const token = await new ClientPin(session, { protocol }).getPinUvAuthTokenUsingPin('1234', { permissions: ['lbw'] });
     const lb = await LargeBlobs.open(session, token);
-    assert.equal(lb.maxFragmentLength, 192);
+    assert.equal(lb.maxFragmentLength, 1024);
     const k1 = randomBytes(32);
     const k2 = randomBytes(32);
-    const d1 = randomBytes(700); // incompressible: several fragments
+    const d1 = randomBytes(2500); // incompressible: several fragments
     const d2 = utf8Encode('second credential');
     await lb.setBlob(k1, d1);
     await lb.setBlob(k2, d2);
     assert.deepEqual(await lb.getBlob(k1), d1);
     assert.deepEqual(await lb.getBlob(k2), d2);
     assert.equal(await lb.getBlob(randomBytes(32)), undefined);
-    // writes: offsets step by 192, `length` only at offset 0, every fragment authenticated
+    // writes: offsets step by 1024, `length` only at offset 0, every fragment authenticated
     const writes = key.requests.filter((r) => r.command === CTAP2_CMD.largeBlobs && r.params!.has(2));
-    const lastWrite = writes.slice(-Math.ceil(stored().length / 192));
-    assert.deepEqual(lastWrite.map((w) => w.params!.get(3)), lastWrite.map((_, i) => i * 192));
+    const lastWrite = writes.slice(-Math.ceil(stored().length / 1024));
+    assert.ok(lastWrite.length >= 3);
+    assert.deepEqual(lastWrite.map((w) => w.params!.get(3)), lastWrite.map((_, i) => i * 1024));
     assert.deepEqual(lastWrite.map((w) => w.params!.has(4)), lastWrite.map((_, i) => i === 0));
-    for (const r of key.requests) assert.ok(r.bytes.length <= 256, 'no request exceeds maxMsgSize');
+    for (const r of key.requests) assert.ok(r.bytes.length <= 1088, 'no request exceeds maxMsgSize');
     // replacing keeps one entry per key
     await lb.setBlob(k1, utf8Encode('replaced'));
     assert.equal(decodeSerializedLargeBlobArray(stored()).items.length, 2);
@@ -182,8 +185,75 @@ test('a key without largeBlobs, and a token without lbw, are refused', async () 
 });
 
 test('a key that returns more than it was asked for is a typed error', async () => {
-  const { key } = blobKey(256, 4096, false);
-  key.handlers.set(CTAP2_CMD.largeBlobs, () => new Map([[1, new Uint8Array(500)]]));
-  await assert.rejects((await LargeBlobs.open(key.session())).readSerialized(), /500 bytes for a 192-byte fragment/);
+  const { key } = blobKey(1088, 4096, false);
+  key.handlers.set(CTAP2_CMD.largeBlobs, () => new Map([[1, new Uint8Array(1500)]]));
+  await assert.rejects((await LargeBlobs.open(key.session())).readSerialized(), /1500 bytes for a 1024-byte fragment/);
   assert.equal(toHex(encodeCbor(new Map([[1, 1]]))), 'a10101');
+});
+
+/** Count largeBlobs round trips, and cut a runaway loop off so the old code fails instead of hanging. */
+function countingKey(opts: { maxMsgSize: number; maxArray?: number; reply: (get: number, offset: number) => Uint8Array | undefined }): { key: FakeKey; rounds: () => number } {
+  const key = new FakeKey({ maxMsgSize: opts.maxMsgSize, options: { largeBlobs: true }, extraInfo: opts.maxArray === undefined ? [] : [[0x0b, opts.maxArray]] });
+  let rounds = 0;
+  key.handlers.set(CTAP2_CMD.largeBlobs, (p) => {
+    if (++rounds > 20_000) throw new Error('runaway largeBlobs loop (more than 20000 round trips)');
+    if (!p!.has(1)) return undefined;
+    const out = opts.reply(p!.uint(1), p!.uint(3));
+    return out === undefined ? undefined : new Map([[1, out]]);
+  });
+  return { key, rounds: () => rounds };
+}
+
+test('effectiveMaxMsgSize: a maxMsgSize below 1024 (or absent) is raised to CTAP\'s 1024-byte floor', async () => {
+  for (const m of [0, 10, 64, 65, 256, 1023]) {
+    const { key } = countingKey({ maxMsgSize: m, reply: () => new Uint8Array(0) });
+    const lb = await LargeBlobs.open(key.session());
+    assert.equal(lb.maxFragmentLength, 960, `maxMsgSize ${m}`);
+  }
+  const { key } = countingKey({ maxMsgSize: 1200, reply: () => new Uint8Array(0) });
+  assert.equal((await LargeBlobs.open(key.session())).maxFragmentLength, 1136, 'a conforming value is kept');
+});
+
+for (const maxMsgSize of [64, 10, 0]) {
+  test(`maxMsgSize ${maxMsgSize}: a read that gets an empty fragment ends after one round trip (it looped forever)`, async () => {
+    const { key, rounds } = countingKey({ maxMsgSize, reply: () => new Uint8Array(0) });
+    const lb = await LargeBlobs.open(key.session());
+    assert.deepEqual(await lb.readSerialized(), new Uint8Array(0));
+    assert.equal(rounds(), 1);
+  });
+
+  test(`maxMsgSize ${maxMsgSize}: a write ends in 960-byte fragments (it looped forever)`, async () => {
+    const { key, rounds } = countingKey({ maxMsgSize, maxArray: 4096, reply: () => undefined });
+    const lb = await LargeBlobs.open(key.session());
+    const serialized = encodeSerializedLargeBlobArray([encryptLargeBlob(randomBytes(32), randomBytes(2000))]);
+    await lb.writeSerialized(serialized);
+    assert.equal(rounds(), Math.ceil(serialized.length / 960));
+  });
+}
+
+test('a key that always sends full fragments with a huge maxSerializedLargeBlobArray is stopped at the 1 MiB ceiling', async () => {
+  const { key, rounds } = countingKey({ maxMsgSize: 1024, maxArray: 0xffffffff, reply: (get) => new Uint8Array(get) });
+  const lb = await LargeBlobs.open(key.session());
+  assert.equal(lb.maxSerializedLargeBlobArray, LARGE_BLOB_ARRAY_CEILING);
+  await assert.rejects(lb.readSerialized(), (e: unknown) => e instanceof CborError && /exceeds maxSerializedLargeBlobArray \(1048576\)/.test(e.message));
+  assert.equal(rounds(), Math.floor(LARGE_BLOB_ARRAY_CEILING / 960) + 1);
+});
+
+test('the key\'s own maxSerializedLargeBlobArray bounds a read of full fragments', async () => {
+  const { key, rounds } = countingKey({ maxMsgSize: 1024, maxArray: 4000, reply: (get) => new Uint8Array(get) });
+  await assert.rejects((await LargeBlobs.open(key.session())).readSerialized(), /exceeds maxSerializedLargeBlobArray \(4000\)/);
+  assert.equal(rounds(), 5);
+});
+
+test('origSize above the 16 MiB ceiling is a typed error before inflating; encrypt refuses such data', () => {
+  const key = randomBytes(32);
+  const nonce = randomBytes(12);
+  const origSize = LARGE_BLOB_ORIG_SIZE_CEILING + 1;
+  // An authenticated entry (the key knows the largeBlobKey) whose tiny DEFLATE stream claims more than the ceiling.
+  const aad = new Uint8Array(12);
+  aad.set(utf8Encode('blob'));
+  new DataView(aad.buffer).setBigUint64(4, BigInt(origSize), true);
+  const ciphertext = aes256GcmEncrypt(key, nonce, new Uint8Array(deflateRawSync(new Uint8Array(1000))), aad);
+  assert.throws(() => decryptLargeBlob(key, { ciphertext, nonce, origSize }), (e: unknown) => e instanceof CborError && /origSize of 16777217 bytes, above/.test(e.message));
+  assert.throws(() => encryptLargeBlob(key, new Uint8Array(LARGE_BLOB_ORIG_SIZE_CEILING + 1)), RangeError);
 });

@@ -41,6 +41,15 @@ test('requests beyond the key\'s maxMsgSize are refused before sending', async (
   assert.equal(t.requests.length, 1);
 });
 
+test('a maxMsgSize below CTAP\'s 1024-byte floor is raised to 1024 (every key must accept 1024-byte messages)', async () => {
+  const t = new FakeTransport([infoReply(['FIDO_2_1'], 64), Uint8Array.of(0)]);
+  const s = new Ctap2Session(t);
+  assert.equal((await s.getInfo()).maxMsgSize, 64, 'getInfo keeps the reported value (ctap info / diagnostics show it)');
+  await s.send(CTAP2_CMD.largeBlobs, new Map([[2, new Uint8Array(900)]]) as never);
+  assert.equal(t.requests.length, 2);
+  await assert.rejects(s.send(CTAP2_CMD.largeBlobs, new Map([[2, new Uint8Array(1100)]]) as never), (e: unknown) => e instanceof CtapError && /maxMsgSize of 1024/.test(e.message));
+});
+
 test('a malformed getInfo is a CborError and nothing is cached', async () => {
   const s = new Ctap2Session(new FakeTransport([Uint8Array.of(0, 0xa1, 0x01), infoReply(['FIDO_2_0'])]));
   await assert.rejects(s.getInfo(), CborError);
