@@ -4,6 +4,15 @@
  * AUTHENTICATE for a U2F-only key (with the appid extension), with the
  * allow list, user verification, extensions (prf, largeBlob, credBlob,
  * hmacGetSecret) and the response checks.
+ *
+ * With an allow list the key is first probed silently (up=false, no token),
+ * under the RP ID and then the appid, and the user is verified only once a
+ * credential is found — for the RP ID it answers under (so an appid
+ * credential gets a token for the appid). When nothing shows up and UV is
+ * wanted on a key with credProtect, the key is verified and probed again
+ * (credProtect level 3 credentials hide from unverified requests). A key
+ * that refuses up=false gets the old order (UV first); the UV flag is
+ * expected exactly when the request that answered asked for UV.
  */
 import { getAssertion, getNextAssertion, type GetAssertionResponse } from '../ctap2/get-assertion.js';
 import { ClientPin, type PinUvAuthToken } from '../ctap2/client-pin.js';
@@ -25,7 +34,9 @@ import { BROWSER_MESSAGES, WebAuthnError } from './errors.js';
 import { getClientResults, planGetExtensions, unexpectedExtensionOutputs } from './extensions.js';
 import { ask } from './interaction.js';
 import type { RequestParams } from './options.js';
-import { obtainUserVerification } from './user-verification.js';
+import { needsUv, obtainUserVerification, uvCapabilities, type UvOutcome } from './user-verification.js';
+
+const NO_UV: UvOutcome = { uvOption: undefined, token: undefined, uvExpected: false };
 
 export interface GetSettings {
   rpId: string;
@@ -61,6 +72,22 @@ export async function runGet(handle: AuthenticatorHandle, p: RequestParams, s: G
   return runGetCtap2(handle.session, handle.info, p, s, ctx);
 }
 
+/** Statuses of a key that does not take `up: false` (so cannot be probed silently). */
+const NO_SILENT_PROBE: ReadonlySet<number> = new Set([CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION, CTAP2_STATUS.CTAP2_ERR_UNSUPPORTED_OPTION]);
+
+/**
+ * The silent probe (up=false, no token), or `'unavailable'` when the key
+ * refuses up=false: then the ceremony falls back to asking UV first.
+ */
+async function silentProbe(session: Ctap2Session, rpId: string, batches: readonly CtapDescriptor[][], ctx: CeremonyContext): Promise<CtapDescriptor | undefined | 'unavailable'> {
+  try {
+    return await findCredential(session, rpId, batches, undefined, ctx);
+  } catch (e) {
+    if (e instanceof CtapError && NO_SILENT_PROBE.has(e.status)) return 'unavailable';
+    throw e;
+  }
+}
+
 async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: RequestParams, s: GetSettings, ctx: CeremonyContext): Promise<AuthenticationCredential> {
   const batches = batchCredentialList(p.allowCredentials, info);
   if (p.allowCredentials.length > 0 && batches.length === 0) {
@@ -68,38 +95,71 @@ async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: Re
     throw noCredential();
   }
   const write = p.extensions.largeBlob?.write;
-  const uv = await obtainUserVerification(session, info, { phase: 'get', requirement: p.userVerification, rpId: s.rpId, extraPermissions: write ? ['lbw'] : [] }, ctx);
+  const uvFor = (rpId: string): Promise<UvOutcome> =>
+    obtainUserVerification(session, info, { phase: 'get', requirement: p.userVerification, rpId, extraPermissions: write ? ['lbw'] : [] }, ctx);
+  const notFound = async (cause?: unknown): Promise<never> => {
+    await waitForTouch(session, info, ctx);
+    throw noCredential(cause);
+  };
+
+  let rpId = s.rpId;
+  let appidUsed: boolean | undefined = p.extensions.appid !== undefined ? false : undefined;
+  let allowList: CtapDescriptor[] | undefined;
+  let uv: UvOutcome = NO_UV;
   const opCtx = new OperationContext(info, (o) => new ClientPin(session).sharedSecret(o ?? ctx.call()));
   try {
-    let rpId = s.rpId;
-    let appidUsed: boolean | undefined = p.extensions.appid !== undefined ? false : undefined;
-    let allowList: CtapDescriptor[] | undefined;
-    const perCredentialPrf = (p.extensions.prf?.evalByCredential?.size ?? 0) > 0;
-    if (batches.length === 1 && !(perCredentialPrf && batches[0]!.length > 1)) {
-      allowList = batches[0];
-    } else if (batches.length > 0) {
-      let hit = await findCredential(session, rpId, batches, uv.token, ctx);
-      if (!hit && p.extensions.appid) {
-        hit = await findCredential(session, p.extensions.appid, batches, undefined, ctx);
-        if (hit) {
+    if (batches.length > 0) {
+      // As browsers do: find out silently (up=false, no token) whether the key holds one of the
+      // credentials — under the RP ID, then under the appid — and ask for the PIN only then.
+      let hit = await silentProbe(session, rpId, batches, ctx);
+      if (hit === undefined && p.extensions.appid) {
+        const viaAppid = await silentProbe(session, p.extensions.appid, batches, ctx);
+        if (viaAppid !== undefined && viaAppid !== 'unavailable') {
+          hit = viaAppid;
           rpId = p.extensions.appid;
           appidUsed = true;
         }
       }
-      if (!hit) {
-        await waitForTouch(session, info, ctx);
-        throw noCredential();
+      if (hit === 'unavailable') {
+        // A key that refuses up=false: UV first, then the allow list as sent (with the appid retry below).
+        uv = await uvFor(s.rpId);
+        const perCredentialPrf = (p.extensions.prf?.evalByCredential?.size ?? 0) > 0;
+        if (batches.length === 1 && !(perCredentialPrf && batches[0]!.length > 1)) allowList = batches[0];
+        else {
+          const found = await findCredential(session, rpId, batches, uv.token, ctx);
+          if (!found) await notFound();
+          allowList = [found!];
+        }
+      } else if (hit) {
+        uv = await uvFor(rpId); // the token is for the RP ID the credential answers under (the appid on that path)
+        allowList = [hit];
+      } else {
+        // credProtect level 3 (userVerificationRequired) credentials only show themselves to a
+        // verified request: when UV is wanted anyway, verify, then look again with the token.
+        const caps = uvCapabilities(info);
+        const want = needsUv(caps, { phase: 'get', requirement: p.userVerification, rpId: s.rpId, extraPermissions: write ? ['lbw'] : [] }).want;
+        if (want && (caps.pinSet || caps.uvConfigured) && info.extensions.includes('credProtect')) {
+          uv = await uvFor(s.rpId);
+          hit = uv.token ? await findCredential(session, s.rpId, batches, uv.token, ctx) : undefined;
+        }
+        if (!hit) await notFound();
+        allowList = [hit!];
       }
-      allowList = [hit];
+    } else {
+      uv = await uvFor(s.rpId);
     }
 
     const plan = planGetExtensions(p.extensions, info, allowList?.length === 1 ? allowList[0]!.id : undefined);
     const ctapExtensions = await prepareExtensions('get', plan.ctap, opCtx);
     const sent = new Set(ctapExtensions?.keys() ?? []);
 
+    /** Whether the request that answered asked the key to verify the user: the UV flag is expected exactly then. */
+    let uvAsked = false;
     const ask1 = async (id: string): Promise<GetAssertionResponse> => {
       ctx.expectTouch();
-      const tokenOk = uv.token && (id === s.rpId || uv.token.rpId === undefined);
+      // a token is bound to the RP ID it was made for (CTAP 2.1 permissions RP ID); a CTAP 2.0 pinToken to none
+      const token = uv.token && (uv.token.rpId === undefined || uv.token.rpId === id) ? uv.token : undefined;
+      uvAsked = token !== undefined || uv.uvOption === true;
       return getAssertion(
         session,
         {
@@ -108,7 +168,7 @@ async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: Re
           allowList,
           extensions: ctapExtensions,
           options: { up: true, uv: uv.uvOption },
-          ...(tokenOk && uv.token ? { pinUvAuthParam: uv.token.authenticate(s.clientDataHash), pinUvAuthProtocol: uv.token.protocolVersion } : {}),
+          ...(token ? { pinUvAuthParam: token.authenticate(s.clientDataHash), pinUvAuthProtocol: token.protocolVersion } : {}),
         },
         ctx.call(),
       );
@@ -118,19 +178,26 @@ async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: Re
       first = await ask1(rpId);
     } catch (e) {
       if (!(e instanceof CtapError) || e.status !== CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS) throw e;
-      if (p.extensions.appid && allowList && !appidUsed) {
+      const appid = p.extensions.appid;
+      if (appid && allowList && !appidUsed) {
+        // Only a key that refused the silent probe gets here. The token is bound to the RP ID: when
+        // UV is required, verify again for the appid; otherwise the appid request goes without it.
+        const bound = uv.token?.rpId;
+        if (p.userVerification === 'required' && bound !== undefined && bound !== appid) {
+          uv.token?.destroy();
+          uv = NO_UV;
+          uv = await uvFor(appid);
+        }
         try {
-          first = await ask1(p.extensions.appid);
-          rpId = p.extensions.appid;
+          first = await ask1(appid);
+          rpId = appid;
           appidUsed = true;
         } catch (e2) {
           if (!(e2 instanceof CtapError) || e2.status !== CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS) throw e2;
-          await waitForTouch(session, info, ctx);
-          throw noCredential(e2);
+          return await notFound(e2);
         }
       } else {
-        await waitForTouch(session, info, ctx);
-        throw noCredential(e);
+        return await notFound(e);
       }
     }
 
@@ -154,7 +221,7 @@ async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: Re
     const ad = res.authData;
     if (!same(ad.rpIdHash, sha256(utf8Encode(rpId)))) throw invalidResponse('rpIdHash is not SHA-256 of the RP ID');
     if (!ad.up) throw invalidResponse('the user-present (UP) flag is clear');
-    if (uv.uvExpected && !ad.uv) throw invalidResponse('user verification was required but the UV flag is clear');
+    if (uvAsked && !ad.uv) throw invalidResponse('user verification was asked for but the UV flag is clear');
     const credId = res.credential?.id;
     if (!credId || credId.length === 0) throw invalidResponse('no credential id');
     if (allowList && !allowList.some((d) => same(d.id, credId))) throw invalidResponse('the credential is not one of allowCredentials');
