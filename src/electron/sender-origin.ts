@@ -9,8 +9,12 @@
  * `about:blank`, a sandboxed iframe, custom schemes such as `app://`), plain
  * `http:` except `localhost` / `*.localhost`, a URL whose origin disagrees with
  * the frame's own `origin`, and — when the app gives `allowOrigins` — any
- * origin not on that list. A cross-origin subframe is NotAllowedError, as a
- * browser refuses an iframe without the publickey-credentials permission.
+ * origin not on that list. A frame that is not same-origin with every one of
+ * its ancestors (the whole `parent` chain, not only the top: A → B → A is
+ * cross-origin) is NotAllowedError, as a browser refuses an iframe without
+ * the publickey-credentials-create/get permissions policy. The bridge has no
+ * permissions policy, so that is the default; an app that embeds its own
+ * cross-origin frames opts in with `allowCrossOriginFrames`.
  */
 import { webAuthnError, type WebAuthnError } from '../webauthn/errors.js';
 
@@ -23,7 +27,24 @@ export interface SenderFrameLike {
   readonly parent?: SenderFrameLike | null;
   /** Electron ≥ 34. */
   readonly detached?: boolean;
+  /** The frame's renderer process id and routing id (WebFrameMain): its identity for pending requests. */
+  readonly processId?: number;
+  readonly routingId?: number;
+  isDestroyed?(): boolean;
 }
+
+export interface DecideOriginOptions {
+  /**
+   * Let a frame that is cross-origin with one of its ancestors use the key
+   * (with its own origin). Off by default: browsers allow it only with the
+   * publickey-credentials-create/get permissions policy, which the bridge
+   * cannot see.
+   */
+  allowCrossOriginFrames?: boolean | undefined;
+}
+
+/** Longer parent chains than this are refused (a real frame tree is far shallower; guards a cyclic stand-in). */
+const MAX_FRAME_DEPTH = 64;
 
 /** The app's origin allow-list: exact origins ("https://app.example.com") or a predicate. */
 export type AllowOrigins = readonly string[] | ((origin: string) => boolean);
@@ -62,21 +83,42 @@ export function originOfFrame(frame: SenderFrameLike | null | undefined): string
 }
 
 /** Full decision for one request: the frame's origin, the subframe rule, then the app's allow-list. */
-export function decideOrigin(frame: SenderFrameLike | null | undefined, allowOrigins: AllowOrigins | undefined): string | WebAuthnError {
+export function decideOrigin(
+  frame: SenderFrameLike | null | undefined,
+  allowOrigins: AllowOrigins | undefined,
+  opts: DecideOriginOptions = {},
+): string | WebAuthnError {
   const origin = originOfFrame(frame);
   if (typeof origin !== 'string') return origin;
-  const top = frame?.top;
-  if (top && top !== frame) {
-    const topOrigin = originOfFrame(top);
-    if (topOrigin !== origin) {
-      return webAuthnError('NotAllowedError', `A cross-origin frame (${origin}) may not use security keys in this window`);
-    }
+  if (opts.allowCrossOriginFrames !== true && !sameOriginWithAncestors(frame!, origin)) {
+    return webAuthnError(
+      'NotAllowedError',
+      `A frame (${origin}) that is not same-origin with all the frames around it may not use security keys in this window (the app can allow it with allowCrossOriginFrames)`,
+    );
   }
   if (allowOrigins !== undefined) {
     const allowed = typeof allowOrigins === 'function' ? allowOrigins(origin) === true : allowOrigins.includes(origin);
     if (!allowed) return webAuthnError('SecurityError', `The origin ${origin} is not allowed to use security keys in this app`);
   }
   return origin;
+}
+
+/**
+ * Every ancestor — parent, grandparent, … up to the top — has `origin`
+ * (HTML's "same origin with its ancestors"). A frame shape without `parent`
+ * but with a different `top` is compared with that top.
+ */
+function sameOriginWithAncestors(frame: SenderFrameLike, origin: string): boolean {
+  if (frame.parent === undefined) {
+    const top = frame.top;
+    return !top || top === frame || originOfFrame(top) === origin;
+  }
+  let depth = 0;
+  for (let p = frame.parent; p; p = p.parent ?? null) {
+    if (++depth > MAX_FRAME_DEPTH) return false;
+    if (originOfFrame(p) !== origin) return false;
+  }
+  return true;
 }
 
 /** Normalise an allow-list given by the app: each entry must be an origin (scheme://host[:port]). */

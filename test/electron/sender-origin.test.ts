@@ -48,3 +48,30 @@ test('allowOrigins: exact origins after normalisation, or a predicate', () => {
     assert.throws(() => checkAllowOrigins(bad as never), TypeError, JSON.stringify(bad));
   }
 });
+
+test('every ancestor counts, not only the top: A → B → A is NotAllowedError, A → A → A passes (review M6)', () => {
+  const a = frame('https://example.com/');
+  const b = frame('https://ads.test/', { parent: a, top: a });
+  const aInB = frame('https://example.com/inner', { parent: b, top: a });
+  assert.equal(nameOf(decideOrigin(aInB, undefined)), 'NotAllowedError');
+  const a2 = frame('https://example.com/mid', { parent: a, top: a });
+  assert.equal(decideOrigin(frame('https://example.com/deep', { parent: a2, top: a }), undefined), 'https://example.com', 'A → A → A passes');
+  assert.equal(nameOf(decideOrigin(frame('https://example.com/deep', { parent: frame('http://example.com/', { parent: a, top: a }), top: a }), undefined)), 'NotAllowedError', 'an insecure ancestor of the same host is another origin');
+});
+
+test('allowCrossOriginFrames lets a cross-origin frame use its own origin; the allow-list and secure-origin rules still apply', () => {
+  const a = frame('https://example.com/');
+  const b = frame('https://ads.test/', { parent: a, top: a });
+  const aInB = frame('https://example.com/inner', { parent: b, top: a });
+  const opt = { allowCrossOriginFrames: true };
+  assert.equal(decideOrigin(aInB, undefined, opt), 'https://example.com');
+  assert.equal(decideOrigin(b, undefined, opt), 'https://ads.test');
+  assert.equal(nameOf(decideOrigin(b, ['https://example.com'], opt)), 'SecurityError');
+  assert.equal(nameOf(decideOrigin(frame('https://example.com/', { parent: a, top: a, origin: 'null' }), undefined, opt)), 'SecurityError');
+});
+
+test('a cyclic parent chain (a broken stand-in) is refused, not looped on', () => {
+  const x: { url: string; parent?: SenderFrameLike } = { url: 'https://example.com/' };
+  x.parent = x as SenderFrameLike;
+  assert.equal(nameOf(decideOrigin(x as SenderFrameLike, undefined)), 'NotAllowedError');
+});
