@@ -7,9 +7,23 @@
  * host parser gives them. Secure origins only: https, or http on `localhost`
  * and `*.localhost` (what browsers treat as potentially trustworthy and still
  * a domain). IP-address origins are refused: an IP is not a valid domain.
+ *
+ * Trailing dots: `example.com.` is the same DNS name as `example.com`, but
+ * its SHA-256 (the rpIdHash) is not, and no RP server checks against the
+ * dotted form. So the origin's host is taken without its trailing dot when
+ * the RP ID is derived and checked (as Chromium's url::DomainIs ignores it;
+ * clientDataJSON keeps the origin as serialized), and an RP ID written with a
+ * trailing dot is refused (Chromium refuses `example.com.` for
+ * https://example.com too).
+ *
+ * A public suffix (`com`, `co.uk`, `github.io`, an unlisted single label) is
+ * never an RP ID, even when it equals the origin's host: a credential for it
+ * would be shared by every site under it (Chromium likewise needs a
+ * registry-controlled domain). `localhost` is the one exception. With
+ * verifyRpId the app decides, but a suffix the list names is still refused.
  */
 import { webAuthnError } from './errors.js';
-import { publicSuffix, registrableDomain } from './public-suffix.js';
+import { isListedPublicSuffix, isPublicSuffix, publicSuffix, registrableDomain } from './public-suffix.js';
 
 /** An app's own decision (e.g. related origins, an Electron custom scheme). Returning false is a SecurityError. */
 export type VerifyRpId = (rpId: string, origin: string) => boolean | Promise<boolean>;
@@ -63,8 +77,21 @@ export function parseRpIdHost(rpId: string): string | null {
   } catch {
     return null;
   }
-  if (host.length === 0 || IPV4.test(host)) return null;
+  if (host.length === 0 || host.endsWith('.') || IPV4.test(host)) return null;
   return host;
+}
+
+/** The origin's host as the RP ID is derived from and compared with: without a trailing dot. */
+function effectiveDomainOf(caller: CallerOrigin): string {
+  const h = caller.host.endsWith('.') ? caller.host.slice(0, -1) : caller.host;
+  if (h.length === 0 || h.endsWith('.')) throw webAuthnError('SecurityError', `The origin ${caller.serialized} has no valid domain`);
+  return h;
+}
+
+function refuseTrailingDot(rpId: string): void {
+  if (typeof rpId === 'string' && rpId.endsWith('.')) {
+    throw webAuthnError('SecurityError', `The relying party ID "${rpId}" ends in a dot: give it without the dot ("${rpId.replace(/\.+$/, '')}"), as the RP's server checks it.`);
+  }
 }
 
 /** HTML's "is a registrable domain suffix of or is equal to", on ASCII hosts, PSL with private domains. */
@@ -95,9 +122,11 @@ export interface ResolvedRp {
 export async function resolveRpId(origin: string, rpId: string | undefined, verifyRpId?: VerifyRpId): Promise<ResolvedRp> {
   const caller = parseCallerOrigin(origin);
   if (verifyRpId) {
-    const id = rpId ?? caller.host;
+    if (rpId !== undefined) refuseTrailingDot(rpId);
+    const id = rpId ?? effectiveDomainOf(caller);
     const host = parseRpIdHost(id);
     if (!host) throw webAuthnError('SecurityError', `"${id}" is not a valid RP ID (a domain name)`);
+    if (isListedPublicSuffix(host)) throw webAuthnError('SecurityError', `"${host}" is a public suffix, never an RP ID`);
     if ((await verifyRpId(host, caller.serialized)) !== true) {
       throw webAuthnError('SecurityError', `The application's verifyRpId refused RP ID "${host}" for origin ${caller.serialized}`);
     }
@@ -110,14 +139,17 @@ export async function resolveRpId(origin: string, rpId: string | undefined, veri
   if (caller.isIp) {
     throw webAuthnError('SecurityError', `The origin ${caller.serialized} is an IP address, not a valid domain; WebAuthn needs a domain name`);
   }
-  const effectiveDomain = caller.host;
-  if (rpId === undefined) return { rpId: effectiveDomain, origin: caller };
-  const host = parseRpIdHost(rpId);
+  const effectiveDomain = effectiveDomainOf(caller);
+  if (rpId !== undefined) refuseTrailingDot(rpId);
+  const host = rpId === undefined ? effectiveDomain : parseRpIdHost(rpId);
   if (!host || !isRegistrableDomainSuffixOrEqual(host, effectiveDomain)) {
     throw webAuthnError(
       'SecurityError',
       `The relying party ID "${rpId}" is not a registrable domain suffix of, nor equal to the current domain "${effectiveDomain}".`,
     );
+  }
+  if (host !== 'localhost' && isPublicSuffix(host)) {
+    throw webAuthnError('SecurityError', `The relying party ID "${host}" is a public suffix: an RP ID must be a registrable domain (such as example.com) or below one.`);
   }
   return { rpId: host, origin: caller };
 }
@@ -137,6 +169,8 @@ export function checkAppId(appid: string, caller: CallerOrigin): string {
   } catch {
     throw webAuthnError('SecurityError', `The appid "${appid}" is not a URL`);
   }
+  // FIDO AppID: an https URL naming a host; credentials (user:pass@) have no place in it (and are never echoed).
+  if (url.username || url.password) throw webAuthnError('SecurityError', 'The appid must not contain a user name or password');
   if (url.protocol !== 'https:') throw webAuthnError('SecurityError', `The appid "${appid}" must be an https URL`);
   const a = registrableDomain(url.hostname) ?? url.hostname;
   const o = registrableDomain(caller.host) ?? caller.host;

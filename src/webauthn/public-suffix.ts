@@ -22,6 +22,24 @@ export function registrableDomain(host: string): string | null {
   return r.domain;
 }
 
+/**
+ * True when the host is itself a public suffix: listed (`com`, `co.uk`,
+ * `github.io`) or, under the PSL's `*` rule, any unlisted single label
+ * (`intranet`, `localhost`).
+ */
+export function isPublicSuffix(host: string): boolean {
+  const h = stripTrailingDot(host);
+  const r = parse(h, OPTIONS);
+  return !r.isIp && r.publicSuffix === h;
+}
+
+/** True when the host is a public suffix the list names (ICANN or private section), not one only the `*` rule makes. */
+export function isListedPublicSuffix(host: string): boolean {
+  const h = stripTrailingDot(host);
+  const r = parse(h, OPTIONS);
+  return !r.isIp && r.publicSuffix === h && (r.isIcann === true || r.isPrivate === true);
+}
+
 function stripTrailingDot(host: string): string {
   return host.endsWith('.') ? host.slice(0, -1) : host;
 }

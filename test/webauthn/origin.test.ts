@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRegistrableDomainSuffixOrEqual, parseCallerOrigin, parseRpIdHost, resolveRpId } from '../../src/webauthn/origin.js';
+import { checkAppId, isRegistrableDomainSuffixOrEqual, parseCallerOrigin, parseRpIdHost, resolveRpId } from '../../src/webauthn/origin.js';
 import { WebAuthnError } from '../../src/webauthn/errors.js';
 
 // [origin, rpId (undefined = default), expected rpId or 'SecurityError' / 'TypeError', why]
@@ -41,6 +41,21 @@ const TABLE: [string, string | undefined, string, string][] = [
   ['file:///tmp/x', 'localhost', 'TypeError', 'file URL is not an origin'],
   ['https://example.com/login', 'example.com', 'TypeError', 'origin with a path'],
   ['ftp://example.com', 'example.com', 'SecurityError', 'other scheme'],
+  // trailing dots (review L5): the origin's dot is ignored for the RP ID; an RP ID with a dot is refused
+  ['https://example.com.', undefined, 'example.com', 'origin with a trailing dot: default RP ID without it'],
+  ['https://example.com.', 'example.com', 'example.com', 'origin with a trailing dot claims its dotless name'],
+  ['https://login.example.com.', 'example.com', 'example.com', 'dotted origin, parent RP ID'],
+  ['https://example.com', 'example.com.', 'SecurityError', 'RP ID with a trailing dot'],
+  ['https://example.com.', 'example.com.', 'SecurityError', 'RP ID with a trailing dot, even from a dotted origin'],
+  ['https://example.com..', undefined, 'SecurityError', 'two trailing dots: no valid domain'],
+  ['http://localhost.', undefined, 'localhost', 'localhost with a trailing dot'],
+  // a public suffix is never an RP ID, even when it is the origin's own host (review L5)
+  ['https://com', 'com', 'SecurityError', 'the origin is a public suffix (ICANN)'],
+  ['https://com', undefined, 'SecurityError', 'default RP ID of a public-suffix origin'],
+  ['https://github.io', 'github.io', 'SecurityError', 'the origin is a private public suffix'],
+  ['https://co.uk', undefined, 'SecurityError', 'multi-label public-suffix origin'],
+  ['https://intranet', undefined, 'SecurityError', 'an unlisted single label is a public suffix under the * rule'],
+  ['https://com.', undefined, 'SecurityError', 'public suffix with a trailing dot'],
 ];
 
 for (const [origin, rpId, expected, why] of TABLE) {
@@ -81,4 +96,38 @@ test('verifyRpId replaces the built-in decision, and its refusal is a SecurityEr
   assert.equal(ok.rpId, 'example.com');
   assert.deepEqual(seen, [['example.com', 'app://desktop']]);
   await assert.rejects(resolveRpId('https://example.com', 'example.com', async () => false), (e: unknown) => e instanceof WebAuthnError && e.name === 'SecurityError');
+});
+
+// [appid, origin, accepted?, why]
+const APPID_TABLE: [string, string, boolean, string][] = [
+  ['https://example.com/appid.json', 'https://login.example.com', true, 'same site'],
+  ['https://u2f.example.com/appid.json', 'https://example.com', true, 'same site, other host'],
+  ['https://user@example.com/appid.json', 'https://example.com', false, 'user name in the appid (review L5)'],
+  ['https://user:secret@example.com/appid.json', 'https://example.com', false, 'user name and password in the appid'],
+  ['https://:secret@example.com/appid.json', 'https://example.com', false, 'password only'],
+  ['http://example.com/appid.json', 'https://example.com', false, 'not https'],
+  ['https://evil.example.net/appid.json', 'https://example.com', false, 'another site'],
+];
+
+for (const [appid, origin, ok, why] of APPID_TABLE) {
+  test(`checkAppId ${appid} from ${origin} → ${ok ? 'accepted' : 'SecurityError'} (${why})`, () => {
+    const caller = parseCallerOrigin(origin);
+    if (ok) assert.equal(checkAppId(appid, caller), appid);
+    else {
+      assert.throws(() => checkAppId(appid, caller), (e: unknown) => {
+        assert.ok(e instanceof WebAuthnError && e.name === 'SecurityError');
+        assert.ok(!e.message.includes('secret'), 'a password in the appid is never echoed');
+        return true;
+      });
+    }
+  });
+}
+
+test('verifyRpId: the app decides, but a trailing dot or a listed public suffix is still refused; a custom scheme host is the app\'s call', async () => {
+  const yes = (): boolean => true;
+  await assert.rejects(resolveRpId('app://desktop', 'example.com.', yes), (e: unknown) => e instanceof WebAuthnError && e.name === 'SecurityError');
+  await assert.rejects(resolveRpId('app://desktop', 'com', yes), (e: unknown) => e instanceof WebAuthnError && e.name === 'SecurityError');
+  await assert.rejects(resolveRpId('app://desktop', 'github.io', yes), (e: unknown) => e instanceof WebAuthnError && e.name === 'SecurityError');
+  assert.equal((await resolveRpId('app://desktop', undefined, yes)).rpId, 'desktop', 'an unlisted label under a custom scheme stays the app\'s decision');
+  assert.equal((await resolveRpId('https://example.com.', undefined, yes)).rpId, 'example.com');
 });
