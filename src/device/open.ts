@@ -42,7 +42,7 @@ export function parseDeviceSpec(spec: string): DeviceSpec {
 }
 
 export interface OpenDeviceOptions extends CallOptions {
-  /** Frame trace, one line per report (PIN traffic redacted). */
+  /** Message trace (tracePort): one line per CTAPHID message, secrets redacted. */
   trace?: TraceSink | undefined;
   /** Called when several keys are present and the user must touch one. */
   onSelect?: (() => void) | undefined;
