@@ -53,9 +53,9 @@ const { item, map } = fc.letrec<{ item: number[]; map: number[]; array: number[]
   item: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { weight: 6, arbitrary: key },
-    { weight: 2, arbitrary: fc.constantFrom([0xf4], [0xf5], [0xf6]) },
+    { weight: 2, arbitrary: fc.constantFrom<number[]>([0xf4], [0xf5], [0xf6]) },
     // undefined, a tag, a half float, indefinite length, a break, invalid UTF-8: all rejected
-    { weight: 1, arbitrary: fc.constantFrom([0xf7], [0xc0, 0x00], [0xf9, 0, 0], [0x5f], [0xff], [0x61, 0xff]) },
+    { weight: 1, arbitrary: fc.constantFrom<number[]>([0xf7], [0xc0, 0x00], [0xf9, 0, 0], [0x5f], [0xff], [0x61, 0xff]) },
     { weight: 2, arbitrary: tie('map') },
     { weight: 1, arbitrary: tie('array') },
   ),
