@@ -22,6 +22,7 @@ import { credentialManagement } from './credential-management.js';
 import { largeBlobs } from './large-blobs.js';
 import { authenticatorConfig } from './config.js';
 import { reset, selection } from './selection-reset.js';
+import { bioEnrollment } from './bio-enrollment.js';
 
 /** SW_INS_NOT_SUPPORTED: answered to every APDU until the U2F module is present. */
 const SW_INS_NOT_SUPPORTED = Uint8Array.of(0x6d, 0x00);
@@ -67,12 +68,14 @@ export class VirtualAuthenticator implements CtapHidApplication {
       this.commands.set(CTAP2_CMD.reset, reset);
       if (core.options.features.selection) this.commands.set(CTAP2_CMD.selection, selection);
       if (core.options.features.credMgmt) {
-        this.commands.set(CTAP2_CMD.credentialManagement, credentialManagement);
+        // A FIDO_2_1_PRE key (preview) knows only the preview command byte.
+        if (!core.options.preview) this.commands.set(CTAP2_CMD.credentialManagement, credentialManagement);
         // Real 2.1 keys also answer the FIDO_2_1_PRE command byte, which libfido2 1.12 still sends.
         this.commands.set(CTAP2_CMD.credentialManagementPreview, credentialManagement);
       }
       if (core.options.features.largeBlobs) this.commands.set(CTAP2_CMD.largeBlobs, largeBlobs);
       if (core.options.features.config) this.commands.set(CTAP2_CMD.config, authenticatorConfig);
+      if (core.options.bio) this.commands.set(core.options.preview ? CTAP2_CMD.bioEnrollmentPreview : CTAP2_CMD.bioEnrollment, bioEnrollment);
     }
   }
 

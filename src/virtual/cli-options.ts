@@ -14,6 +14,8 @@
  *   --fault SPEC               fault injection, repeatable (grammar in faults.ts)
  *   --reset-window-ms N        how long after power-up authenticatorReset is accepted (default 10000)
  *   --u2f-only                 an old U2F key: no CTAPHID_CBOR
+ *   --bio                      a fingerprint sensor (bioEnrollment, built-in UV once enrolled)
+ *   --preview                  FIDO_2_1_PRE: preview commands 0x40 / 0x41 instead of 0x09 / 0x0A
  */
 import { VirtualAuthenticator } from './authenticator.js';
 import type { PresenceMode, PresenceRequest, UvMode, VirtualAuthenticatorOptions } from './core.js';
@@ -30,6 +32,10 @@ export interface VirtualCliOptions {
   capacity?: string | number | undefined;
   fault?: string | string[] | undefined;
   u2fOnly?: boolean | undefined;
+  /** A simulated fingerprint sensor (VirtualAuthenticatorOptions.bio). */
+  bio?: boolean | undefined;
+  /** FIDO_2_1_PRE preview commands (VirtualAuthenticatorOptions.preview). */
+  preview?: boolean | undefined;
   /** Test bench: ms after power-up during which authenticatorReset is accepted. */
   resetWindowMs?: string | number | undefined;
   /** Asked once per touch when --presence prompt (the CLI asks on the terminal); resolves true to approve. */
@@ -79,6 +85,10 @@ export async function virtualOptionsFromCli(o: VirtualCliOptions): Promise<Virtu
     uv: parseUv(o.uv),
     u2fOnly: o.u2fOnly ?? false,
   };
+  if (o.bio) out.bio = true;
+  if (o.preview) out.preview = true;
+  // --uv left out with --bio: the sensor's default (auto) applies.
+  if (o.uv === undefined && o.bio) delete out.uv;
   if (o.state !== undefined) out.statePath = o.state;
   if (o.pin !== undefined) out.pin = o.pin;
   if (o.aaguid !== undefined) {

@@ -16,7 +16,7 @@ import { CLIENT_PIN_PARAM, CLIENT_PIN_RESPONSE, CLIENT_PIN_SUBCOMMAND, encodeKey
 import { PERMISSION } from '../ctap2/permissions.js';
 import { fail, requireParams } from './common.js';
 import { coseP256 } from './extensions.js';
-import { PIN_RETRIES_MAX } from './state.js';
+import { PIN_RETRIES_MAX, UV_RETRIES_MAX } from './state.js';
 
 const MAX_CONSECUTIVE_PIN_FAILURES = 3;
 
@@ -144,6 +144,8 @@ async function checkPin(ctx: CommandContext, proto: PinUvAuthProtocol, shared: U
   }
   ctx.state.pinRetries = PIN_RETRIES_MAX;
   ctx.volatile.pinFailuresSincePowerUp = 0;
+  // The right PIN unblocks the fingerprint sensor (CTAP 2.1 §6.5.5.5: uvRetries back to the maximum).
+  if (ctx.options.bio) ctx.state.uvRetries = UV_RETRIES_MAX;
   await ctx.persist();
 }
 
@@ -184,7 +186,7 @@ function checkPermissions(ctx: CommandContext, permissions: number, rpId: string
   const f = ctx.options.features;
   const known = PERMISSION.mc | PERMISSION.ga | PERMISSION.cm | PERMISSION.be | PERMISSION.lbw | PERMISSION.acfg;
   if (permissions & ~known) fail(CTAP2_STATUS.CTAP1_ERR_INVALID_PARAMETER);
-  if (permissions & PERMISSION.be) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION); // no bio enrollment
+  if (permissions & PERMISSION.be && !ctx.options.bio) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION); // no fingerprint sensor
   if (permissions & PERMISSION.cm && !f.credMgmt) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
   if (permissions & PERMISSION.lbw && !f.largeBlobs) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
   if (permissions & PERMISSION.acfg && !f.config) fail(CTAP2_STATUS.CTAP2_ERR_UNAUTHORIZED_PERMISSION);

@@ -15,6 +15,7 @@ import type { CborMapReader, CborValue } from '../cbor/index.js';
 import { PERMISSION } from '../ctap2/permissions.js';
 import { parseAaguid, resolveOptions, type ResolvedOptions, type VirtualAuthenticatorOptions } from './options.js';
 import { createInitialState, parseState, serializeState, StateFile, type PersistentState } from './state.js';
+import { bioTemplateCount, syncBioState, type BioEnrollmentInProgress } from './bio-enrollment.js';
 
 export interface TokenState {
   protocol: number;
@@ -37,6 +38,8 @@ export interface VolatileState {
   pinFailuresSincePowerUp: number;
   /** getNextAssertion / credentialManagement enumeration state. */
   pending: PendingOperation | undefined;
+  /** A fingerprint enrollment between enrollBegin and its last sample (bio-enrollment.ts). */
+  bioEnrollment?: BioEnrollmentInProgress | undefined;
 }
 
 export type PendingOperation = {
@@ -96,8 +99,9 @@ export class AuthenticatorCore {
       state.pinCodePoints = codePointCount(pin);
       zeroize(pin);
     }
+    const bioChanged = syncBioState(options, o, state);
     const core = new AuthenticatorCore(options, state, file);
-    if (fresh && file) await core.persist();
+    if ((fresh || bioChanged) && file) await core.persist();
     return core;
   }
 
@@ -145,6 +149,8 @@ export class AuthenticatorCore {
   }
 
   get uvSupported(): boolean {
+    // With a fingerprint sensor, built-in UV exists once a finger is enrolled.
+    if (this.options.bio) return this.options.uv !== 'none' && bioTemplateCount(this.state) > 0;
     return this.options.uv !== 'none';
   }
 
@@ -234,7 +240,7 @@ export class CommandContext {
    * Wait for a touch, sending KEEPALIVE UPNEEDED meanwhile. Throws
    * OPERATION_DENIED (denied), KEEPALIVE_CANCEL (host cancelled).
    */
-  async requestUserPresence(rpId?: string): Promise<void> {
+  async requestUserPresence(rpId?: string, timeoutMs?: number): Promise<void> {
     this.checkCancelled();
     const mode = this.options.presence;
     if (mode === 'auto') return;
@@ -250,7 +256,7 @@ export class CommandContext {
       timer = setTimeout(() => {
         waiting.abort();
         reject(new CtapError(CTAP2_STATUS.CTAP2_ERR_USER_ACTION_TIMEOUT));
-      }, this.options.userPresenceTimeoutMs);
+      }, timeoutMs ?? this.options.userPresenceTimeoutMs);
     });
     timeout.catch(() => undefined);
     try {
@@ -272,6 +278,8 @@ export class CommandContext {
   async performBuiltInUv(rpId?: string): Promise<void> {
     const uv = this.options.uv;
     if (uv === 'none') throw new CtapError(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION);
+    // A sensor with no finger enrolled has nothing to match against.
+    if (this.options.bio && bioTemplateCount(this.state) === 0) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_NOT_ALLOWED);
     if (this.state.uvRetries === 0) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_UV_BLOCKED);
     await this.requestUserPresence(rpId);
     if (uv === 'deny') {

@@ -23,12 +23,17 @@ export function buildGetInfo(o: ResolvedOptions, s: PersistentState): Map<number
   const options = new Map<string, boolean>();
   options.set('rk', true);
   options.set('up', true);
-  if (o.uv !== 'none') options.set('uv', true);
+  if (o.bio) {
+    // A sensor: uv is present, true once a finger is enrolled (CTAP 2.1 §6.4); bioEnroll likewise (§6.7).
+    const enrolled = (s.bio?.templates.length ?? 0) > 0;
+    options.set('uv', enrolled && o.uv !== 'none');
+    options.set(o.preview ? 'userVerificationMgmtPreview' : 'bioEnroll', enrolled);
+  } else if (o.uv !== 'none') options.set('uv', true);
   if (f.clientPin) {
     options.set('clientPin', s.pinHash !== undefined);
     options.set('pinUvAuthToken', true);
   }
-  if (f.credMgmt) options.set('credMgmt', true);
+  if (f.credMgmt) options.set(o.preview ? 'credentialMgmtPreview' : 'credMgmt', true);
   if (f.largeBlobs) options.set('largeBlobs', true);
   if (f.config) {
     options.set('authnrCfg', true);
@@ -58,7 +63,7 @@ export function buildGetInfo(o: ResolvedOptions, s: PersistentState): Map<number
   info.set(GET_INFO.firmwareVersion, o.firmwareVersion);
   if (f.credBlob) info.set(GET_INFO.maxCredBlobLength, o.maxCredBlobLength);
   if (f.config && f.minPinLength) info.set(GET_INFO.maxRPIDsForSetMinPINLength, 8);
-  if (o.uv !== 'none') {
+  if (o.uv !== 'none' || o.bio) {
     info.set(GET_INFO.preferredPlatformUvAttempts, 3);
     info.set(GET_INFO.uvModality, 0x02); // USER_VERIFY_FINGERPRINT_INTERNAL
   }

@@ -10,6 +10,35 @@ import type { StateFileHooks } from './state.js';
 export type PresenceMode = 'auto' | 'deny' | { delayMs: number } | ((req: PresenceRequest) => Promise<boolean>);
 export type UvMode = 'none' | 'auto' | 'deny';
 
+/** What a simulated fingerprint sample is judged on (VirtualBioOptions.sampleStatus). */
+export interface BioSampleAttempt {
+  /** The template being enrolled. */
+  templateId: Uint8Array;
+  /** 1 for enrollBegin's sample, then 2, 3, … (bad samples count too). */
+  attempt: number;
+  /** Good samples still needed before this one. */
+  remainingSamples: number;
+}
+
+/** The simulated fingerprint sensor (bio-enrollment.ts). */
+export interface VirtualBioOptions {
+  /** Good samples an enrollment needs (maxCaptureSamplesRequiredForEnroll; default 4). */
+  samplesRequired?: number | undefined;
+  /** Templates the sensor holds (default 5); one more is CTAP2_ERR_FP_DATABASE_FULL. */
+  maxTemplates?: number | undefined;
+  /** Longest friendly name in UTF-8 bytes (default 64). */
+  maxTemplateFriendlyName?: number | undefined;
+  /** lastEnrollSampleStatus of each touched sample (default 0 = FP_GOOD); non-zero samples do not count. */
+  sampleStatus?: ((attempt: BioSampleAttempt) => number) | undefined;
+}
+
+export interface ResolvedBioOptions {
+  samplesRequired: number;
+  maxTemplates: number;
+  maxTemplateFriendlyName: number;
+  sampleStatus: ((attempt: BioSampleAttempt) => number) | undefined;
+}
+
 export interface PresenceRequest {
   /** The RP the touch is for, when the command names one. */
   rpId?: string | undefined;
@@ -75,6 +104,18 @@ export interface VirtualAuthenticatorOptions {
   faults?: FaultInjector | undefined;
   /** Hooks around the state file's atomic write (crash tests). */
   stateFileHooks?: StateFileHooks | undefined;
+  /**
+   * A fingerprint sensor (bioEnrollment, built-in UV against enrolled
+   * templates). Off by default; `true` takes the defaults. uv defaults to
+   * 'auto' (a touch matches) with it. Kept in the state file, so a key
+   * reopened from its file (virtual:FILE) has the sensor again.
+   */
+  bio?: boolean | VirtualBioOptions | undefined;
+  /**
+   * FIDO_2_1_PRE instead of FIDO_2_1: credentialMgmtPreview (0x41) and, with
+   * bio, userVerificationMgmtPreview (0x40); 0x0A and 0x09 are refused.
+   */
+  preview?: boolean | undefined;
 }
 
 export interface ResolvedOptions {
@@ -96,6 +137,9 @@ export interface ResolvedOptions {
   maxCredentialCountInList: number;
   maxCredentialIdLength: number;
   now: () => number;
+  /** The fingerprint sensor, or undefined when the key has none. */
+  bio: ResolvedBioOptions | undefined;
+  preview: boolean;
 }
 
 export const DEFAULT_FEATURES: VirtualFeatures = {
@@ -127,12 +171,14 @@ export function resolveOptions(o: VirtualAuthenticatorOptions): ResolvedOptions 
   if (!Number.isSafeInteger(maxList) || maxList < 1 || maxList > 1024) throw new RangeError('maxCredentialCountInList must be from 1 to 1024');
   const features = { ...DEFAULT_FEATURES, ...o.features };
   if (o.u2fOnly) features.clientPin = false;
+  const bio = resolveBioOptions(o.bio);
+  const preview = o.preview ?? false;
   return {
     presence: o.presence ?? 'auto',
-    uv: o.uv ?? 'none',
+    uv: o.uv ?? (bio ? 'auto' : 'none'),
     capacity,
     u2fOnly: o.u2fOnly ?? false,
-    versions: o.versions ?? (o.u2fOnly ? ['U2F_V2'] : ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']),
+    versions: o.versions ?? defaultVersions(o.u2fOnly ?? false, preview),
     maxMsgSize,
     algorithms,
     pinUvAuthProtocols: protocols,
@@ -146,6 +192,29 @@ export function resolveOptions(o: VirtualAuthenticatorOptions): ResolvedOptions 
     maxCredentialCountInList: maxList,
     maxCredentialIdLength: 128,
     now: o.now ?? Date.now,
+    bio,
+    preview,
+  };
+}
+
+export function defaultVersions(u2fOnly: boolean, preview: boolean): string[] {
+  if (u2fOnly) return ['U2F_V2'];
+  return ['U2F_V2', 'FIDO_2_0', preview ? 'FIDO_2_1_PRE' : 'FIDO_2_1'];
+}
+
+export function resolveBioOptions(b: boolean | VirtualBioOptions | undefined): ResolvedBioOptions | undefined {
+  if (b === undefined || b === false) return undefined;
+  const o = b === true ? {} : b;
+  const int = (v: number | undefined, def: number, min: number, max: number, name: string): number => {
+    const n = v ?? def;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new RangeError(`bio.${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  return {
+    samplesRequired: int(o.samplesRequired, 4, 1, 64, 'samplesRequired'),
+    maxTemplates: int(o.maxTemplates, 5, 1, 100, 'maxTemplates'),
+    maxTemplateFriendlyName: int(o.maxTemplateFriendlyName, 64, 1, 256, 'maxTemplateFriendlyName'),
+    sampleStatus: o.sampleStatus,
   };
 }
 

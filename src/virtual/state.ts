@@ -46,6 +46,21 @@ export interface ResidentCredential {
   created: number;
 }
 
+/** One enrolled (simulated) fingerprint. */
+export interface BioTemplate {
+  templateId: Uint8Array;
+  friendlyName?: string | undefined;
+}
+
+/** The fingerprint sensor's settings and templates (only on a key created with `bio`). */
+export interface BioStoredState {
+  samplesRequired: number;
+  maxTemplates: number;
+  maxTemplateFriendlyName: number;
+  preview: boolean;
+  templates: BioTemplate[];
+}
+
 export interface AttestationMaterial {
   privateKey: Uint8Array;
   /** DER batch certificate (x5c[0]). */
@@ -80,6 +95,8 @@ export interface PersistentState {
   globalSignCount: number;
   nextCreated: number;
   credentials: ResidentCredential[];
+  /** The simulated fingerprint sensor; absent on a key without one. */
+  bio?: BioStoredState | undefined;
 }
 
 export const PIN_RETRIES_MAX = 8;
@@ -132,7 +149,10 @@ export function createInitialState(aaguid: Uint8Array, now: Date): PersistentSta
 
 /** authenticatorReset: new secrets, no credentials or PIN; the attestation identity stays (as on real keys). */
 export function resetState(s: PersistentState): PersistentState {
-  return createInitialStateWith(s.aaguid, s.attestation);
+  const fresh = createInitialStateWith(s.aaguid, s.attestation);
+  // The sensor stays; its templates go with everything else.
+  if (s.bio) fresh.bio = { ...s.bio, templates: [] };
+  return fresh;
 }
 
 function createInitialStateWith(aaguid: Uint8Array, attestation: AttestationMaterial): PersistentState {
@@ -233,6 +253,22 @@ export function parseState(text: string, path?: string): PersistentState {
       isUint(r.created);
     check(ok, `credentials[${i}]`, path);
   });
+  if (s.bio !== undefined) {
+    const b = s.bio as Record<string, unknown>;
+    const ok =
+      b !== null &&
+      typeof b === 'object' &&
+      isUint(b.samplesRequired) &&
+      isUint(b.maxTemplates) &&
+      isUint(b.maxTemplateFriendlyName) &&
+      typeof b.preview === 'boolean' &&
+      Array.isArray(b.templates) &&
+      (b.templates as unknown[]).every((t) => {
+        const r = t as Record<string, unknown> | null;
+        return r !== null && typeof r === 'object' && isBytes(r.templateId) && (r.templateId as Uint8Array).length > 0 && isOptString(r.friendlyName);
+      });
+    check(ok, 'bio', path);
+  }
   // The batch key must be a valid P-256 scalar.
   try {
     p256PublicFromPrivate(a!.privateKey as Uint8Array);

@@ -31,7 +31,7 @@ export const virtualCommand: CommandDef = {
   summary: 'run the virtual FIDO2 key as a CTAPHID-over-UDP simulator (test bench)',
   usage: `virtual serve [--udp HOST:PORT] [--state FILE] [--pin PIN | --pin-stdin] [--presence auto|deny|prompt]
  [--uv none|auto|deny] [--aaguid UUID] [--capacity N] [--fault SPEC]... [--reset-window-ms N]
- [--u2f-only] [--json]`,
+ [--u2f-only] [--bio] [--preview] [--json]`,
   details: `Listens on HOST:PORT (default 127.0.0.1:8111, the simulator convention; loopback only
 unless --allow-remote) and answers each datagram's sender, so clients on port 7112 and on
 ephemeral ports both work. Reach it with --device udp:HOST:PORT (add ?local=0 for an
@@ -55,6 +55,10 @@ ephemeral local port).
                     cycle) authenticatorReset is accepted, in ms (default 10000, as real
                     keys); e.g. 86400000 lets \`ctap reset\` run against a long-lived server
   --u2f-only        behave like an old U2F-only key (no CTAP2)
+  --bio             a simulated fingerprint sensor: \`ctap bio\` enrolls, then built-in UV
+                    (a touch matches; --uv deny makes it miss); kept in --state FILE
+  --preview         FIDO_2_1_PRE: credentialMgmtPreview / userVerificationMgmtPreview
+                    (commands 0x41 / 0x40), like a YubiKey Bio on older firmware
 Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) once ready.`,
   options: {
     udp: { type: 'string' },
@@ -67,6 +71,8 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
     fault: { type: 'string', multiple: true },
     'reset-window-ms': { type: 'string' },
     'u2f-only': { type: 'boolean' },
+    bio: { type: 'boolean' },
+    preview: { type: 'boolean' },
   },
   async run(ctx) {
     if (ctx.operands[0] !== 'serve') throw new UsageError('virtual takes: serve');
@@ -110,6 +116,8 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
       ...(capacity !== undefined ? { capacity } : {}),
       ...(resetWindowMs !== undefined ? { resetWindowMs } : {}),
       ...(flag(v, 'u2f-only') ? { u2fOnly: true } : {}),
+      ...(flag(v, 'bio') ? { bio: true } : {}),
+      ...(flag(v, 'preview') ? { preview: true } : {}),
       ...(faults ? { faults } : {}),
     });
     let server;
