@@ -9,13 +9,19 @@
  * Rules (see docs/electron.md):
  * - The origin is taken from `event.senderFrame` (sender-origin.ts), never from
  *   the payload; it must be in `allowOrigins` when that is given.
- * - One request per window (webContents id): a second one while the first is
- *   pending is refused at once with InvalidStateError (it does not wait — a
- *   page that wants to restart calls cancel() first). Requests from different
- *   windows wait their turn for the key (KeyQueue), each cancellable.
- * - `cancel` aborts only the calling window's request. A window that is
- *   destroyed, or whose main frame starts a cross-document navigation, aborts
- *   its request.
+ * - The frame must be same-origin with every ancestor frame (NotAllowedError
+ *   otherwise) unless the app passes `allowCrossOriginFrames`.
+ * - One request per frame: requests are keyed by (webContents id, frame
+ *   process id, frame routing id). A second one from the same frame while the
+ *   first is pending is refused at once with InvalidStateError (it does not
+ *   wait — a page that wants to restart calls cancel() first). Requests from
+ *   other frames — of the same window or of other windows — wait their turn
+ *   for the key (KeyQueue), each cancellable.
+ * - `cancel` aborts only the calling frame's request, after the same origin
+ *   checks as create/get. A request is aborted when its window is destroyed or
+ *   its renderer process goes away (crash, kill), when the main frame starts a
+ *   cross-document navigation, and when the requesting frame (or one of its
+ *   ancestors) navigates to another document or is detached.
  * - Interaction (PIN, touch, account choice) goes to the app's callbacks in
  *   this process, with the window that asked.
  * - Nothing is thrown across IPC: every reply is a BridgeReply envelope.
@@ -38,24 +44,29 @@ export type { BridgeReply, BridgeErrorJSON } from './protocol.js';
 export { DEFAULT_CHANNEL_PREFIX, channelsFor } from './protocol.js';
 export type { Interaction, InteractionEvent, InteractionContext } from '../webauthn/interaction.js';
 
+/** The WebContents events the bridge listens to while a request is pending. */
+export type WebContentsEventName = 'destroyed' | 'did-start-navigation' | 'did-frame-navigate' | 'render-process-gone';
+
 /** The parts of Electron's WebContents we use. */
 export interface WebContentsLike {
   readonly id: number;
   isDestroyed(): boolean;
-  once(event: 'destroyed', listener: () => void): unknown;
-  on(event: 'did-start-navigation', listener: (...args: any[]) => void): unknown;
-  removeListener(event: 'destroyed' | 'did-start-navigation', listener: (...args: any[]) => void): unknown;
+  on(event: WebContentsEventName, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: WebContentsEventName, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** The parts of Electron's IpcMainInvokeEvent we use. */
 export interface IpcInvokeEventLike {
   readonly sender: WebContentsLike;
   readonly senderFrame: SenderFrameLike | null;
+  /** The sending frame's renderer process id and routing id (Electron's IpcMainInvokeEvent). */
+  readonly processId?: number;
+  readonly frameId?: number;
 }
 
 /** The parts of Electron's ipcMain we use. */
 export interface IpcMainLike<E extends IpcInvokeEventLike> {
-  handle(channel: string, listener: (event: E, ...args: any[]) => unknown): void;
+  handle(channel: string, listener: (event: E, ...args: unknown[]) => unknown): void;
   removeHandler(channel: string): void;
 }
 
@@ -87,6 +98,19 @@ export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = Interacti
   /** Exact origins allowed to use the key, or a predicate. Without it any secure origin may. */
   allowOrigins?: AllowOrigins | undefined;
   /**
+   * Let a frame that is not same-origin with all its ancestor frames use the
+   * key (with its own origin, still subject to `allowOrigins`). Default false:
+   * such frames get NotAllowedError, as in a browser without the
+   * publickey-credentials-create/get permissions policy.
+   */
+  allowCrossOriginFrames?: boolean | undefined;
+  /**
+   * Honour the CTAP_BRIDGE_WEBAUTHN_DLL environment variable (a stand-in for
+   * webauthn.dll, for testing). Default false: in an app, an environment
+   * variable must not choose a native library to load into the main process.
+   */
+  allowWebAuthnDllOverride?: boolean | undefined;
+  /**
    * The requesting window's native handle, for Windows' own WebAuthn dialog
    * (the webauthn.dll route on Windows without Administrator):
    * `(req) => BrowserWindow.fromWebContents(req.webContents)?.getNativeWindowHandle()`.
@@ -112,17 +136,73 @@ function errorJSON(e: unknown): BridgeErrorJSON {
   return w.ctap ? { name: w.name, message: w.message, ctap: w.ctap } : { name: w.name, message: w.message };
 }
 
+/** How often a pending request checks that its frame is still attached (Electron has no event for a removed iframe). */
+export const FRAME_CHECK_INTERVAL_MS = 1000;
+
+/** A frame's identity: its renderer process id and routing id. */
+interface FrameId {
+  readonly processId: number | undefined;
+  readonly routingId: number | undefined;
+}
+
+function frameIdOf(event: IpcInvokeEventLike, frame: SenderFrameLike | null): FrameId {
+  return {
+    processId: typeof event.processId === 'number' ? event.processId : frame?.processId,
+    routingId: typeof event.frameId === 'number' ? event.frameId : frame?.routingId,
+  };
+}
+
+function pendingKey(sender: WebContentsLike, id: FrameId): string {
+  return `${sender.id}:${id.processId ?? '?'}:${id.routingId ?? '?'}`;
+}
+
+/** `f` is the requesting frame or one of its ancestors (navigating it unloads the requesting document). */
+function isSelfOrAncestor(requesting: SenderFrameLike | null, id: FrameId, f: unknown): boolean {
+  if (f === null || typeof f !== 'object') return false;
+  const o = f as { processId?: unknown; routingId?: unknown };
+  const sameIds = (x: SenderFrameLike): boolean => typeof o.processId === 'number' && x.processId === o.processId && x.routingId === o.routingId;
+  if (typeof o.processId === 'number' && o.processId === id.processId && o.routingId === id.routingId) return true;
+  for (let x = requesting, depth = 0; x && depth < 64; x = x.parent ?? null, depth++) {
+    if (x === f || sameIds(x)) return true;
+  }
+  return false;
+}
+
 /**
- * A main-frame, cross-document navigation is starting: the page that asked is
- * leaving (as a browser aborts a ceremony when its document goes away).
- * Electron passes `(details, url, isInPlace, isMainFrame, …)`; details carries
- * the same as `{ isSameDocument, isMainFrame }` in Electron ≥ 25.
+ * 'did-start-navigation': a cross-document navigation of the main frame (every
+ * frame's document goes), or of the requesting frame or one of its ancestors,
+ * is starting: the document that asked is leaving (as a browser aborts a
+ * ceremony when its document goes away). Electron passes `(details, url,
+ * isInPlace, isMainFrame, frameProcessId, frameRoutingId)`; details carries
+ * `{ isSameDocument, isMainFrame, frame }` in Electron ≥ 25.
  */
-function leavesPage(args: readonly unknown[]): boolean {
-  const d = args[0] as { isMainFrame?: unknown; isSameDocument?: unknown } | undefined;
+function startLeaves(args: readonly unknown[], requesting: SenderFrameLike | null, id: FrameId): boolean {
+  const d = args[0] as { isMainFrame?: unknown; isSameDocument?: unknown; frame?: unknown } | undefined;
   const isMainFrame = typeof d?.isMainFrame === 'boolean' ? d.isMainFrame : args[3] === true;
   const sameDocument = typeof d?.isSameDocument === 'boolean' ? d.isSameDocument : args[2] === true;
-  return isMainFrame && !sameDocument;
+  if (sameDocument) return false;
+  if (isMainFrame) return true;
+  if (d?.frame !== undefined && d.frame !== null) return isSelfOrAncestor(requesting, id, d.frame);
+  return isSelfOrAncestor(requesting, id, { processId: args[4], routingId: args[5] });
+}
+
+/**
+ * 'did-frame-navigate' (a committed cross-document navigation; in-page ones do
+ * not fire it): `(event, url, httpResponseCode, httpStatusText, isMainFrame,
+ * frameProcessId, frameRoutingId)`.
+ */
+function commitLeaves(args: readonly unknown[], requesting: SenderFrameLike | null, id: FrameId): boolean {
+  if (args[4] === true) return true;
+  return isSelfOrAncestor(requesting, id, { processId: args[5], routingId: args[6] });
+}
+
+function frameGone(frame: SenderFrameLike | null): boolean {
+  if (!frame) return false;
+  try {
+    return frame.detached === true || frame.isDestroyed?.() === true;
+  } catch {
+    return true;
+  }
 }
 
 function isDeviceChooser<W>(v: unknown): v is (req: BridgeRequest<W>) => string | DeviceInput {
@@ -150,7 +230,8 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
   const defaults = options.createClient ? undefined : new DefaultClients();
   if (defaults && typeof options.device === 'string') defaults.provider(options.device); // a malformed spec fails here
   const createClient: ClientFactory<I> = options.createClient ?? ((init) => defaults!.create(init as ClientInit<Interaction>));
-  const pending = new Map<number, Pending>();
+  const pending = new Map<string, Pending>();
+  const originOpts = { allowCrossOriginFrames: options.allowCrossOriginFrames === true };
   const queue = new KeyQueue();
   let disposed = false;
 
@@ -166,24 +247,39 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
       } catch {
         frame = null;
       }
-      const origin = decideOrigin(frame, allowOrigins);
+      const origin = decideOrigin(frame, allowOrigins, originOpts);
       if (typeof origin !== 'string') throw origin;
       const json = checkOptionsPayload(payload, maxBytes);
-      if (pending.has(sender.id)) {
+      const id = frameIdOf(event, frame);
+      const key = pendingKey(sender, id);
+      if (pending.has(key)) {
         throw webAuthnError(
           'InvalidStateError',
-          'A security-key request is already pending in this window; wait for it or call cancel() first',
+          'A security-key request is already pending in this frame; wait for it or call cancel() first',
         );
       }
       const controller = new AbortController();
       const entry: Pending = { controller };
-      pending.set(sender.id, entry);
-      const onDestroyed = (): void => controller.abort(new AbortedError('The window was closed'));
-      const onNavigate = (...args: unknown[]): void => {
-        if (leavesPage(args)) controller.abort(new AbortedError('The window navigated away'));
+      pending.set(key, entry);
+      const abort = (why: string): void => {
+        if (!controller.signal.aborted) controller.abort(new AbortedError(why));
       };
-      sender.once('destroyed', onDestroyed);
-      sender.on('did-start-navigation', onNavigate);
+      const onDestroyed = (): void => abort('The window was closed');
+      const onGone = (): void => abort('The page\'s renderer process went away');
+      const onStart = (...args: unknown[]): void => {
+        if (startLeaves(args, frame, id)) abort('The page that asked navigated away');
+      };
+      const onCommit = (...args: unknown[]): void => {
+        if (commitLeaves(args, frame, id)) abort('The page that asked navigated away');
+      };
+      sender.on('destroyed', onDestroyed);
+      sender.on('render-process-gone', onGone);
+      sender.on('did-start-navigation', onStart);
+      sender.on('did-frame-navigate', onCommit);
+      const frameCheck = setInterval(() => {
+        if (frameGone(frame)) abort('The frame that asked was removed');
+      }, FRAME_CHECK_INTERVAL_MS);
+      frameCheck.unref?.();
       let release: (() => void) | undefined;
       try {
         release = await queue.acquire(controller.signal);
@@ -206,9 +302,12 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
         return { ok: true, value: JSON.parse(JSON.stringify(credential.toJSON())) as unknown };
       } finally {
         release?.();
-        if (pending.get(sender.id) === entry) pending.delete(sender.id);
+        clearInterval(frameCheck);
+        if (pending.get(key) === entry) pending.delete(key);
         sender.removeListener('destroyed', onDestroyed);
-        sender.removeListener('did-start-navigation', onNavigate);
+        sender.removeListener('render-process-gone', onGone);
+        sender.removeListener('did-start-navigation', onStart);
+        sender.removeListener('did-frame-navigate', onCommit);
       }
     } catch (e) {
       return { ok: false, error: errorJSON(e) };
@@ -218,7 +317,19 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
   ipcMain.handle(channels.create, (event: E, payload: unknown) => ceremony('create', event, payload));
   ipcMain.handle(channels.get, (event: E, payload: unknown) => ceremony('get', event, payload));
   ipcMain.handle(channels.cancel, (event: E): BridgeReply<boolean> => {
-    const entry = event.sender ? pending.get(event.sender.id) : undefined;
+    // The same frame and origin checks as create/get: only the frame that asked can cancel, and only if it could have asked.
+    const sender = event.sender;
+    if (!sender || sender.isDestroyed()) return { ok: true, value: false };
+    let frame: SenderFrameLike | null;
+    try {
+      frame = event.senderFrame;
+    } catch {
+      frame = null;
+    }
+    if (!frame) return { ok: true, value: false };
+    const origin = decideOrigin(frame, allowOrigins, originOpts);
+    if (typeof origin !== 'string') return { ok: false, error: errorJSON(origin) };
+    const entry = pending.get(pendingKey(sender, frameIdOf(event, frame)));
     if (!entry) return { ok: true, value: false };
     entry.controller.abort(new AbortedError('The page cancelled the request'));
     return { ok: true, value: true };

@@ -325,3 +325,132 @@ test("the size limit is the main process's: a larger maxPayloadBytes lets larger
   assert.equal(!r2.ok && r2.name, 'TypeError');
   assert.equal(stub2.calls.length, 0);
 });
+
+// ---- frames (review M4, M5) ----
+
+type Ipc = { invoke(c: string, ...a: unknown[]): Promise<unknown> };
+const settle = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: Error) => e.name);
+
+test('requests are per frame: a same-origin iframe waits its turn instead of blocking the main frame, and cannot cancel its request (M4)', async () => {
+  const { stub, open } = setup({}, 'manual');
+  const win = open('https://example.com/');
+  const main = inPage(win, `ctap.get({ challenge: 'AAAA' })`);
+  const mainCall = await stub.nextCall();
+  const inner = createRendererApi(win.subframe('https://example.com/inner').ipcRenderer);
+  const innerResult = settle(inner.get({ challenge: 'BBBB' }));
+  // The main frame's own second request is still refused at once.
+  const again = await inPage(win, `ctap.get({ challenge: 'CCCC' })`);
+  assert.equal(!again.ok && again.name, 'InvalidStateError');
+  // The iframe's cancel reaches only the iframe's (queued) request.
+  assert.equal(await inner.cancel(), true);
+  assert.equal(await innerResult, 'AbortError');
+  assert.equal(mainCall.signal.aborted, false, "the iframe's cancel did not touch the main frame's request");
+  assert.equal(await inner.cancel(), false, 'nothing of its own is pending any more');
+  // An iframe request queued behind the main frame's runs once it is done.
+  const inner2 = settle(inner.get({ challenge: 'DDDD' }));
+  const next = stub.nextCall();
+  mainCall.finish('main');
+  assert.deepEqual(await main, { ok: true, value: 'main' });
+  const innerCall = await next;
+  assert.equal(innerCall.options.challenge, 'DDDD');
+  // The main frame's cancel does not reach the iframe's request either.
+  assert.deepEqual(await inPage(win, `ctap.cancel()`), { ok: true, value: false });
+  assert.equal(innerCall.signal.aborted, false);
+  innerCall.finish('inner');
+  assert.equal(await inner2, 'ok');
+});
+
+test("cancel from a frame that may not use the key is refused like create/get and touches nothing (M4)", async () => {
+  const { stub, open } = setup({}, 'manual');
+  const win = open('https://example.com/');
+  void inPage(win, `ctap.get({ challenge: 'AAAA' })`);
+  const call = await stub.nextCall();
+  const foreign = createRendererApi(win.subframe('https://ads.test/').ipcRenderer);
+  assert.equal(await settle(foreign.cancel()), 'NotAllowedError');
+  const sandboxed = createRendererApi(win.subframe('https://example.com/s', { sandboxed: true }).ipcRenderer);
+  assert.equal(await settle(sandboxed.cancel()), 'SecurityError');
+  assert.equal(call.signal.aborted, false);
+  call.finish('done');
+});
+
+test('a frame nested A → B → A is refused by the bridge (every ancestor counts, M6); allowCrossOriginFrames lets it through', async () => {
+  const call = async (ipc: Ipc) => settle(createRendererApi(ipc).get({ challenge: 'AAAA' }));
+  {
+    const { electron, stub } = setup();
+    const win = electron.openWindow('https://example.com/');
+    const b = win.subframe('https://ads.test/');
+    assert.equal(await call(win.subframe('https://example.com/inner', { parent: b.frame }).ipcRenderer), 'NotAllowedError');
+    assert.equal(stub.calls.length, 0);
+  }
+  {
+    const { electron, stub } = setup({ allowCrossOriginFrames: true });
+    const win = electron.openWindow('https://example.com/');
+    const b = win.subframe('https://ads.test/');
+    assert.equal(await call(win.subframe('https://example.com/inner', { parent: b.frame }).ipcRenderer), 'ok');
+    assert.equal(await call(b.ipcRenderer), 'ok');
+    assert.deepEqual(stub.calls.map((c) => c.init.origin), ['https://example.com', 'https://ads.test']);
+  }
+});
+
+test('a renderer crash (render-process-gone) aborts the request and frees the key (M5)', async () => {
+  const { stub, open } = setup({}, 'manual');
+  const win = open('https://example.com/');
+  void inPage(win, `ctap.get({ challenge: 'AAAA' })`);
+  const call = await stub.nextCall();
+  win.crash();
+  assert.equal(call.signal.aborted, true);
+  const other = open('https://example.com/');
+  const r = inPage(other, `ctap.get({ challenge: 'BBBB' })`);
+  (await stub.nextCall()).finish('b');
+  assert.deepEqual(await r, { ok: true, value: 'b' });
+});
+
+test("the requesting subframe navigating away aborts its request; a sibling's navigation or an in-page one does not (M5)", async () => {
+  const { stub, electron } = setup({}, 'manual');
+  const win = electron.openWindow('https://example.com/');
+  const sibling = win.subframe('https://example.com/sibling');
+  const asking = win.subframe('https://example.com/inner');
+  void settle(createRendererApi(asking.ipcRenderer).get({ challenge: 'AAAA' }));
+  const call = await stub.nextCall();
+  win.navigateSubframe(sibling.frame, 'https://example.com/elsewhere');
+  win.webContents.emit('did-start-navigation', { url: 'https://example.com/inner#x', isMainFrame: false, isSameDocument: true, frame: asking.frame });
+  assert.equal(call.signal.aborted, false);
+  win.navigateSubframe(asking.frame, 'https://example.com/next');
+  assert.equal(call.signal.aborted, true);
+});
+
+test('a navigation of an ancestor of the requesting frame, or a committed navigation of the frame itself, aborts (M5)', async () => {
+  const { stub, electron } = setup({}, 'manual');
+  const win = electron.openWindow('https://example.com/');
+  const outer = win.subframe('https://example.com/outer');
+  const nested = win.subframe('https://example.com/nested', { parent: outer.frame });
+  void settle(createRendererApi(nested.ipcRenderer).get({ challenge: 'AAAA' }));
+  const call = await stub.nextCall();
+  win.navigateSubframe(outer.frame, 'https://example.com/other');
+  assert.equal(call.signal.aborted, true);
+  // did-frame-navigate alone (the same RenderFrameHost reused for the new document).
+  const { stub: stub2, electron: electron2 } = setup({}, 'manual');
+  const win2 = electron2.openWindow('https://example.com/');
+  const f = win2.subframe('https://example.com/inner');
+  void settle(createRendererApi(f.ipcRenderer).get({ challenge: 'AAAA' }));
+  const call2 = await stub2.nextCall();
+  win2.webContents.emit('did-frame-navigate', {}, 'https://example.com/x', 200, 'OK', false, f.frame.processId + 1000, f.frame.routingId);
+  assert.equal(call2.signal.aborted, false, 'another frame (other process id)');
+  win2.webContents.emit('did-frame-navigate', {}, 'https://example.com/x', 200, 'OK', false, f.frame.processId, f.frame.routingId);
+  assert.equal(call2.signal.aborted, true);
+});
+
+test('an iframe removed from the page (no event: found detached by the periodic check) aborts its request (M5)', async (t) => {
+  const { FRAME_CHECK_INTERVAL_MS } = await import('../../src/electron/main.js');
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const { stub, electron } = setup({}, 'manual');
+  const win = electron.openWindow('https://example.com/');
+  const f = win.subframe('https://example.com/inner');
+  void settle(createRendererApi(f.ipcRenderer).get({ challenge: 'AAAA' }));
+  const call = await stub.nextCall();
+  t.mock.timers.tick(FRAME_CHECK_INTERVAL_MS);
+  assert.equal(call.signal.aborted, false, 'still attached');
+  f.frame.detach();
+  t.mock.timers.tick(FRAME_CHECK_INTERVAL_MS);
+  assert.equal(call.signal.aborted, true);
+});

@@ -11,8 +11,12 @@
  *   same message with "No handler registered". A reply to a destroyed window
  *   never arrives.
  * - The invoke event: `sender` (a WebContents: id, isDestroyed(), 'destroyed',
- *   'did-start-navigation') and `senderFrame` (url, origin, top, parent,
- *   detached), which reads null once the frame has navigated or closed.
+ *   'did-start-navigation', 'did-frame-navigate', 'render-process-gone'),
+ *   `processId` / `frameId` (the sending frame's ids) and `senderFrame` (url,
+ *   origin, top, parent, detached, processId, routingId, isDestroyed()),
+ *   which reads null once the frame has navigated or closed. Each frame has
+ *   its own (processId, routingId); a frame that navigates to another
+ *   document gets a new routing id, as a new RenderFrameHost would.
  * - contextBridge, between the preload's world (this Node realm) and the
  *   page's main world (a separate `vm` realm): exposeInMainWorld copies
  *   values as Electron's PassValueToOtherContext does (functions and
@@ -39,16 +43,31 @@ export class FakeIpcMain {
   }
 }
 
+let nextRoutingId = 100;
+
 export class FakeFrame {
   detached = false;
   readonly children: FakeFrame[] = [];
+  readonly processId: number;
+  readonly routingId = nextRoutingId++;
   constructor(
     public url: string,
     readonly parent: FakeFrame | null,
     /** A sandboxed iframe: opaque origin whatever its URL. */
     readonly sandboxed = false,
+    processId?: number,
   ) {
     parent?.children.push(this);
+    // Site isolation: a cross-site child would get another process; the id only has to be stable per frame here.
+    this.processId = processId ?? parent?.processId ?? 1;
+  }
+  isDestroyed(): boolean {
+    return this.detached;
+  }
+  /** This frame and its subtree go away (iframe removed, or replaced by a navigation). */
+  detach(): void {
+    this.detached = true;
+    this.children.forEach((c) => c.detach());
   }
   get top(): FakeFrame {
     return this.parent ? this.parent.top : this;
@@ -79,11 +98,7 @@ export class FakeWebContents extends EventEmitter {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    const detach = (f: FakeFrame): void => {
-      f.detached = true;
-      f.children.forEach(detach);
-    };
-    detach(this.mainFrame);
+    this.mainFrame.detach();
     this.emit('destroyed');
   }
 }
@@ -100,7 +115,7 @@ export class FakeIpcRenderer {
   constructor(
     private readonly ipcMain: FakeIpcMain,
     private readonly webContents: FakeWebContents,
-    private readonly frame: FakeFrame,
+    readonly frame: FakeFrame,
   ) {}
 
   invoke(channel: string, ...args: unknown[]): Promise<unknown> {
@@ -124,8 +139,8 @@ export class FakeIpcRenderer {
           get senderFrame() {
             return frame.detached || wc.isDestroyed() ? null : frame;
           },
-          frameId: 1,
-          processId: 1,
+          frameId: frame.routingId,
+          processId: frame.processId,
           type: 'frame',
         };
         Promise.resolve()
@@ -233,8 +248,16 @@ export interface FakeWindow {
   readonly contextBridge: FakeContextBridge;
   /** Replace the main frame (the old one detaches), emitting did-start-navigation first. */
   navigate(url: string): void;
-  /** An iframe in this window and the ipcRenderer its preload would use. */
-  subframe(url: string, opts?: { sandboxed?: boolean }): { frame: FakeFrame; ipcRenderer: FakeIpcRenderer };
+  /** An iframe in this window (in `parent`, default the main frame) and the ipcRenderer its preload would use. */
+  subframe(url: string, opts?: { sandboxed?: boolean; parent?: FakeFrame }): { frame: FakeFrame; ipcRenderer: FakeIpcRenderer };
+  /**
+   * A subframe navigates to another document: did-start-navigation, then the
+   * old frame detaches and a new one (new routing id) takes its place,
+   * then did-frame-navigate. Returns the new frame and its ipcRenderer.
+   */
+  navigateSubframe(frame: FakeFrame, url: string): { frame: FakeFrame; ipcRenderer: FakeIpcRenderer };
+  /** The renderer process crashes: 'render-process-gone'; the webContents stays (it can be reloaded). */
+  crash(): void;
   close(): void;
 }
 
@@ -254,14 +277,30 @@ export class FakeElectron {
       },
       contextBridge: new FakeContextBridge(world, opts.executeInMainWorld ?? true),
       navigate(to: string) {
-        webContents.emit('did-start-navigation', { url: to, isMainFrame: true, isSameDocument: false }, to, false, true, 1, 1);
-        webContents.mainFrame.detached = true;
+        const old = webContents.mainFrame;
+        webContents.emit('did-start-navigation', { url: to, isMainFrame: true, isSameDocument: false, frame: old }, to, false, true, old.processId, old.routingId);
+        old.detach();
         webContents.mainFrame = new FakeFrame(to, null);
+        webContents.emit('did-frame-navigate', {}, to, 200, 'OK', true, webContents.mainFrame.processId, webContents.mainFrame.routingId);
         state.ipcRenderer = new FakeIpcRenderer(ipcMain, webContents, webContents.mainFrame);
       },
-      subframe(src: string, o: { sandboxed?: boolean } = {}) {
-        const frame = new FakeFrame(src, webContents.mainFrame, o.sandboxed ?? false);
+      subframe(src: string, o: { sandboxed?: boolean; parent?: FakeFrame } = {}) {
+        const frame = new FakeFrame(src, o.parent ?? webContents.mainFrame, o.sandboxed ?? false);
         return { frame, ipcRenderer: new FakeIpcRenderer(ipcMain, webContents, frame) };
+      },
+      navigateSubframe(old: FakeFrame, to: string) {
+        if (!old.parent) throw new Error('navigateSubframe is for subframes; use navigate() for the main frame');
+        const details = { url: to, isMainFrame: false, isSameDocument: false, frame: old };
+        webContents.emit('did-start-navigation', details, to, false, false, old.processId, old.routingId);
+        old.detach();
+        const siblings = old.parent.children;
+        siblings.splice(siblings.indexOf(old), 1);
+        const frame = new FakeFrame(to, old.parent, old.sandboxed);
+        webContents.emit('did-frame-navigate', {}, to, 200, 'OK', false, frame.processId, frame.routingId);
+        return { frame, ipcRenderer: new FakeIpcRenderer(ipcMain, webContents, frame) };
+      },
+      crash() {
+        webContents.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 1 });
       },
       close() {
         webContents.destroy();
