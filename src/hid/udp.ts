@@ -5,8 +5,16 @@
  * replies to 127.0.0.1:7112, so we bind local port 7112 unless `?local=N`
  * says otherwise (`?local=0`: an ephemeral port, for simulators that reply
  * to the sender's address). This is the convention of the SoloKeys and
- * CanoKey simulators. Loopback only unless the caller allows remote hosts;
- * datagrams from any other address than HOST are ignored.
+ * CanoKey simulators. Loopback only unless the caller allows remote hosts.
+ * The socket is connected to HOST:PORT, so the kernel drops datagrams from
+ * any other address or port (these simulators reply from PORT), and a
+ * simulator that is not running can show up as IO_ERROR "nothing is listening"
+ * on a write (an ICMP port-unreachable the OS reports on connected sockets).
+ *
+ * Per report (DESIGN.md "Performance, by construction"): write() is one send
+ * on the connected socket, no address lookup; a report that has arrived is
+ * read from the queue at once; only a read that has to wait arms a timer and
+ * an abort listener (both shared functions, removed when it settles).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
@@ -113,6 +121,22 @@ export async function openUdpPort(spec: string, opts: UdpPortOptions = {}): Prom
       resolve();
     });
   });
+  // Connected: the kernel delivers only datagrams from HOST:PORT (Linux
+  // udp(7): "only receives packets from that address"; the same on macOS and
+  // Windows), and send() skips the per-datagram address lookup. Known
+  // simulators (SoloKeys, CanoKey fido-hid-over-udp, `ctap virtual serve`)
+  // reply from the socket bound to PORT, so their replies come from HOST:PORT.
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => {
+      socket.close();
+      reject(new HidError('OPEN_FAILED', `cannot connect the UDP socket to ${address}:${parsed.port}: ${e.message}`, { cause: e }));
+    };
+    socket.once('error', onError);
+    socket.connect(parsed.port, address, () => {
+      socket.removeListener('error', onError);
+      resolve();
+    });
+  });
   socket.unref(); // a forgotten port must not keep the process alive (pending reads hold their own timer)
   return new UdpPort(socket, { ...parsed, address }, spec);
 }
@@ -133,24 +157,40 @@ function bindError(e: Error, localPort: number): HidError {
   return new HidError('OPEN_FAILED', `cannot bind local UDP port ${localPort}: ${e.message}`, { cause: e });
 }
 
+/** read(0) with nothing waiting: one shared, already-settled promise. */
+const NO_REPORT: Promise<Uint8Array | null> = Promise.resolve(null);
+
 class UdpPort implements HidPort {
   readonly info: HidDeviceInfo;
   readonly reportSize = UDP_REPORT_SIZE;
-  /** Datagrams dropped: from another address, or longer than a report. */
+  /** Datagrams dropped: longer than a report, empty, or (before the socket was connected) from another address. */
   dropped = 0;
   #socket: Socket;
   #remote: { address: string; port: number };
+  /** HOST's address as rinfo reports it, computed once (lowercase, no ::ffff: prefix). */
+  #expectedAddress: string;
+  /** Reports received and not yet read: #inbox[#head..] (a queue without shift()). */
   #inbox: Uint8Array[] = [];
-  #waiter: ((report: Uint8Array | null, error?: Error) => void) | null = null;
+  #head = 0;
+  // The one pending read, if any: its settle functions, timer and signal.
+  #resolve: ((report: Uint8Array | null) => void) | null = null;
+  #reject: ((error: Error) => void) | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #signal: AbortSignal | undefined;
   #closed = false;
+  // Created once per port, not per read.
+  readonly #onTimeout = (): void => this.#settle(null, undefined);
+  readonly #onAbort = (): void => this.#settle(null, new AbortedError(undefined, { cause: this.#signal?.reason }));
 
   constructor(socket: Socket, target: UdpSpec & { address: string }, spec: string) {
     this.#socket = socket;
     this.#remote = { address: target.address, port: target.port };
+    this.#expectedAddress = normalizeAddress(target.address);
     this.info = { path: spec, transport: 'udp', product: `CTAPHID simulator at ${target.host}:${target.port}` };
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     socket.on('error', () => {
-      // Unconnected UDP sockets report nothing useful here; reads time out instead.
+      // Receive-side errors (e.g. an ICMP "port unreachable" on the connected
+      // socket while the simulator restarts): reads time out instead.
     });
   }
 
@@ -159,60 +199,98 @@ class UdpPort implements HidPort {
   }
 
   #onMessage(msg: Buffer, rinfo: RemoteInfo): void {
-    if (!sameAddress(rinfo.address, this.#remote.address) || msg.length > this.reportSize || msg.length === 0) {
+    // The connected socket already filters by sender; this check costs one
+    // string comparison and only matters for a datagram queued between bind
+    // and connect.
+    const from = rinfo.address;
+    if ((from !== this.#expectedAddress && normalizeAddress(from) !== this.#expectedAddress) || msg.length > this.reportSize || msg.length === 0) {
       this.dropped++;
       return;
     }
-    const report = new Uint8Array(msg); // a copy, not a view of node's buffer
-    if (this.#waiter) this.#waiter(report);
-    else {
-      if (this.#inbox.length >= INBOX_LIMIT) this.#inbox.shift();
-      this.#inbox.push(report);
+    // dgram gives every datagram a Buffer over its own ArrayBuffer (not a
+    // pooled slab): a view is then as private as a copy. Copy otherwise.
+    const report =
+      msg.byteOffset === 0 && msg.buffer.byteLength === msg.byteLength ? new Uint8Array(msg.buffer, 0, msg.byteLength) : new Uint8Array(msg);
+    if (this.#resolve) {
+      this.#settle(report, undefined);
+      return;
     }
+    if (this.#inbox.length - this.#head >= INBOX_LIMIT) this.#head++;
+    this.#inbox.push(report);
   }
 
-  async write(report: Uint8Array, _opts?: CallOptions): Promise<void> {
-    if (this.#closed) throw new HidError('CLOSED', 'the UDP port was closed');
-    if (report.length !== this.reportSize) throw new RangeError(`a report is ${this.reportSize} bytes; got ${report.length}`);
-    await new Promise<void>((resolve, reject) => {
-      this.#socket.send(report, this.#remote.port, this.#remote.address, (e) => {
-        if (e) reject(new HidError('IO_ERROR', `UDP send to ${this.#remote.address}:${this.#remote.port} failed: ${e.message}`, { cause: e }));
+  #settle(report: Uint8Array | null, error: Error | undefined): void {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    if (!resolve || !reject) return;
+    this.#resolve = null;
+    this.#reject = null;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#signal = undefined;
+    if (error) reject(error);
+    else resolve(report);
+  }
+
+  write(report: Uint8Array, _opts?: CallOptions): Promise<void> {
+    if (this.#closed) return Promise.reject(new HidError('CLOSED', 'the UDP port was closed'));
+    if (report.length !== this.reportSize) return Promise.reject(new RangeError(`a report is ${this.reportSize} bytes; got ${report.length}`));
+    return new Promise<void>((resolve, reject) => {
+      this.#socket.send(report, (e) => {
+        if (e) reject(this.#sendError(e));
         else resolve();
       });
     });
   }
 
+  #sendError(e: Error): HidError {
+    const where = `${this.#remote.address}:${this.#remote.port}`;
+    if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+      return new HidError('IO_ERROR', `nothing is listening at UDP ${where} (the last datagram was refused)`, {
+        cause: e,
+        hint: 'Start the simulator (e.g. ctap virtual serve --udp 127.0.0.1:8111) or check HOST:PORT in the device spec',
+      });
+    }
+    return new HidError('IO_ERROR', `UDP send to ${where} failed: ${e.message}`, { cause: e });
+  }
+
   read(timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array | null> {
     if (this.#closed) return Promise.reject(new HidError('CLOSED', 'the UDP port was closed'));
     if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
-    if (this.#waiter) return Promise.reject(new Error('UdpPort: a read is already pending (one reader per device)'));
-    const queued = this.#inbox.shift();
-    if (queued) return Promise.resolve(queued);
-    if (timeoutMs <= 0) return Promise.resolve(null);
+    if (this.#resolve) return Promise.reject(new Error('UdpPort: a read is already pending (one reader per device)'));
+    const inbox = this.#inbox;
+    if (this.#head < inbox.length) {
+      const report = inbox[this.#head]!;
+      if (++this.#head === inbox.length) {
+        inbox.length = 0;
+        this.#head = 0;
+      }
+      return Promise.resolve(report);
+    }
+    if (timeoutMs <= 0) return NO_REPORT; // a poll: never a timer
     return new Promise((resolve, reject) => {
-      const done = (report: Uint8Array | null, error?: Error): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiter = null;
-        if (error) reject(error);
-        else resolve(report);
-      };
-      const onAbort = (): void => done(null, new AbortedError(undefined, { cause: signal?.reason }));
-      const timer = setTimeout(() => done(null), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiter = done;
+      this.#resolve = resolve;
+      this.#reject = reject;
+      this.#timer = setTimeout(this.#onTimeout, timeoutMs);
+      if (signal) {
+        this.#signal = signal;
+        signal.addEventListener('abort', this.#onAbort, { once: true });
+      }
     });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#waiter?.(null, new HidError('CLOSED', 'the UDP port was closed'));
+    this.#settle(null, new HidError('CLOSED', 'the UDP port was closed'));
+    this.#inbox.length = 0;
+    this.#head = 0;
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 }
 
-function sameAddress(a: string, b: string): boolean {
-  const norm = (x: string): string => x.toLowerCase().replace(/^::ffff:/, '');
-  return norm(a) === norm(b);
+function normalizeAddress(address: string): string {
+  const a = address.toLowerCase();
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
