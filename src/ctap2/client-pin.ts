@@ -148,13 +148,17 @@ export function decodeClientPinResponse(value: unknown): ClientPinResponse {
   return out;
 }
 
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
 /**
  * A pinUvAuthToken with what it may do. `authenticate` makes a
- * pinUvAuthParam; `destroy` zeroes the token (do it when done).
+ * pinUvAuthParam; `destroy` zeroes the token (do it when done). The bytes
+ * live in a private field: console.log / util.inspect / JSON.stringify and
+ * an error's `cause` chain show only the protocol, permissions and rpId.
  */
 export class PinUvAuthToken {
   readonly protocol: PinUvAuthProtocol;
-  readonly token: Uint8Array;
+  readonly #token: Uint8Array;
   /** Permission bits; 0 for a legacy getPinToken token (no explicit permissions: the key decides). */
   readonly permissions: number;
   readonly rpId: string | undefined;
@@ -162,7 +166,7 @@ export class PinUvAuthToken {
 
   constructor(protocol: PinUvAuthProtocol, token: Uint8Array, permissions: number, rpId?: string) {
     this.protocol = protocol;
-    this.token = token;
+    this.#token = token;
     this.permissions = permissions;
     this.rpId = rpId;
   }
@@ -187,11 +191,20 @@ export class PinUvAuthToken {
 
   authenticate(message: Uint8Array): Uint8Array {
     if (this.#destroyed) throw new TypeError('this pinUvAuthToken was destroyed');
-    return this.protocol.authenticate(this.token, message);
+    return this.protocol.authenticate(this.#token, message);
+  }
+
+  /**
+   * The live token bytes, not a copy (zeroed by destroy()). Only for code
+   * that must hand the token to another PIN/UV implementation, and for tests;
+   * never log or keep them.
+   */
+  unsafeBytes(): Uint8Array {
+    return this.#token;
   }
 
   destroy(): void {
-    this.token.fill(0);
+    this.#token.fill(0);
     this.#destroyed = true;
   }
 
@@ -199,15 +212,47 @@ export class PinUvAuthToken {
   toJSON(): Record<string, unknown> {
     return { protocol: this.protocol.version, permissions: permissionNames(this.permissions), rpId: this.rpId, token: '(redacted)' };
   }
+
+  [INSPECT](): string {
+    const rp = this.rpId === undefined ? '' : `, rpId: ${JSON.stringify(this.rpId)}`;
+    return `PinUvAuthToken { protocol: ${this.protocol.version}, permissions: [${permissionNames(this.permissions).join(', ')}]${rp}, token: (redacted)${this.#destroyed ? ', destroyed' : ''} }`;
+  }
 }
 
-/** A shared secret for one exchange with the key (also used by hmac-secret). */
-export interface SharedSecret {
-  protocol: PinUvAuthProtocol;
+/**
+ * A shared secret for one exchange with the key (also used by hmac-secret).
+ * The secret is a private field (read it through `secret`, never log it);
+ * inspect / JSON show only the protocol. `destroy()` zeroes it.
+ */
+export class SharedSecret {
+  readonly protocol: PinUvAuthProtocol;
   /** Our ephemeral public key, sent as keyAgreement. */
-  keyAgreement: P256Point;
-  /** Zero it when done. */
-  secret: Uint8Array;
+  readonly keyAgreement: P256Point;
+  readonly #secret: Uint8Array;
+
+  constructor(protocol: PinUvAuthProtocol, keyAgreement: P256Point, secret: Uint8Array) {
+    this.protocol = protocol;
+    this.keyAgreement = keyAgreement;
+    this.#secret = secret;
+  }
+
+  /** The live secret bytes (not a copy): pass them to the protocol's encrypt/decrypt/authenticate only. */
+  get secret(): Uint8Array {
+    return this.#secret;
+  }
+
+  /** Zero the secret (do it when the exchange is over). */
+  destroy(): void {
+    this.#secret.fill(0);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { protocol: this.protocol.version, secret: '(redacted)' };
+  }
+
+  [INSPECT](): string {
+    return `SharedSecret { protocol: ${this.protocol.version}, secret: (redacted) }`;
+  }
 }
 
 export interface PinRetries {
@@ -293,7 +338,7 @@ export class ClientPin {
     } catch (e) {
       throw new CtapError(CTAP2_STATUS.CTAP1_ERR_OTHER, { command: CTAP2_CMD.clientPin, message: 'the key sent a key-agreement point that is not on P-256', cause: e });
     }
-    return { protocol, keyAgreement: enc.keyAgreement, secret: enc.sharedSecret };
+    return new SharedSecret(protocol, enc.keyAgreement, enc.sharedSecret);
   }
 
   /** setPIN: only when no PIN is set (getInfo clientPin false). */

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { format, inspect } from 'node:util';
+import { p256Generate } from '../../src/crypto/primitives.js';
 import { decodeCbor, encodeCbor } from '../../src/cbor/index.js';
 import { CTAP2_CMD } from '../../src/ctap2/commands.js';
 import {
@@ -8,6 +10,7 @@ import {
   decodeClientPinResponse,
   encodeClientPinRequest,
   PinUvAuthToken,
+  SharedSecret,
   pinHash,
 } from '../../src/ctap2/client-pin.js';
 import { PIN_PROTOCOL_1, PIN_PROTOCOL_2 } from '../../src/ctap2/pin-protocol.js';
@@ -101,13 +104,13 @@ for (const protocol of [1, 2] as const) {
     assert.equal(token.permissions, 0x14);
     assert.equal(token.rpId, 'example.com');
     assert.ok(token.has('cm') && token.has('lbw') && !token.has('mc'));
-    assert.deepEqual(token.token, key.token, 'decrypted token equals the key\'s');
+    assert.deepEqual(token.unsafeBytes(), key.token, 'decrypted token equals the key\'s');
     const msg = utf8Encode('hello');
     key.verifyToken(protocol, msg, token.authenticate(msg), PERMISSION.cm);
     assert.equal(token.authenticate(msg).length, protocol === 1 ? 16 : 32);
     assert.throws(() => key.verifyToken(protocol, msg, token.authenticate(msg), PERMISSION.acfg), (e: FakeStatus) => e.status === 0x40);
     token.destroy();
-    assert.ok(token.token.every((b) => b === 0));
+    assert.ok(token.unsafeBytes().every((b) => b === 0));
     assert.throws(() => token.authenticate(msg), /destroyed/);
   });
 
@@ -211,7 +214,7 @@ test('getPinUvAuthTokenUsingUvWithPermissions and getUVRetries need built-in UV'
   const cp = new ClientPin(uvKey.session());
   const t = await cp.getPinUvAuthTokenUsingUvWithPermissions({ permissions: ['be'] });
   assert.equal(uvKey.last(CTAP2_CMD.clientPin).params!.get(0x02), CLIENT_PIN_SUBCOMMAND.getPinUvAuthTokenUsingUvWithPermissions);
-  assert.deepEqual(t.token, uvKey.token);
+  assert.deepEqual(t.unsafeBytes(), uvKey.token);
   assert.equal(await cp.getUvRetries(), 3);
   const noUv = new ClientPin(new FakeKey({ pin: '1234' }).session());
   await assert.rejects(noUv.getPinUvAuthTokenUsingUvWithPermissions({ permissions: ['be'] }), UnsupportedFeatureError);
@@ -226,6 +229,34 @@ test('a hostile reply: a token of impossible length is a typed error, not a cras
     return key.clientPin(p!);
   });
   await assert.rejects(new ClientPin(key.session()).getPinUvAuthTokenUsingPin('1234', { permissions: ['cm'] }), CtapError);
+});
+
+test('util.inspect / console.log / %o / an error cause never show the token or shared-secret bytes (they did: public fields)', () => {
+  const bytes = () => Uint8Array.from({ length: 32 }, (_, i) => 0xa0 + i); // inspect prints 160, 161, ...
+  const t = new PinUvAuthToken(PIN_PROTOCOL_2, bytes(), PERMISSION.cm | PERMISSION.lbw, 'example.com');
+  const ss = new SharedSecret(PIN_PROTOCOL_1, p256Generate().publicKey, bytes());
+  const err = new Error('outer', { cause: { token: t, ss } });
+  const texts = [
+    inspect(t),
+    inspect(t, { showHidden: true, depth: 10 }),
+    format('%o %O %j', t, t, t),
+    inspect(ss, { showHidden: true }),
+    format('%o %j', ss, ss),
+    inspect(err, { depth: 10 }),
+    inspect({ nested: [t, ss] }, { depth: 10 }),
+  ];
+  for (const text of texts) {
+    assert.doesNotMatch(text, /160, 161|a0a1a2|oKGi|Uint8Array/, text);
+  }
+  assert.match(inspect(t), /^PinUvAuthToken \{ protocol: 2, permissions: \[cm, lbw\], rpId: "example\.com", token: \(redacted\) \}$/);
+  assert.match(inspect(ss), /SharedSecret \{ protocol: 1, secret: \(redacted\) \}/);
+  // the API still works on the private bytes
+  assert.equal(t.authenticate(new Uint8Array(8)).length, 32);
+  assert.equal(ss.secret[0], 0xa0);
+  ss.destroy();
+  t.destroy();
+  assert.ok(ss.secret.every((b) => b === 0) && t.unsafeBytes().every((b) => b === 0));
+  assert.match(inspect(t), /destroyed/);
 });
 
 test('PinUvAuthToken never prints its token; pinHash is LEFT(SHA-256, 16)', () => {

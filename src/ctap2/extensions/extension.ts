@@ -86,7 +86,7 @@ export class OperationContext implements ExtensionContext {
   }
 
   destroy(): void {
-    this.#secret?.secret.fill(0);
+    this.#secret?.destroy();
     this.#secret = undefined;
     this.#pending = undefined;
   }

@@ -4,7 +4,7 @@ import { createCipheriv, createHmac } from 'node:crypto';
 import { CborMapReader, decodeCbor, encodeCbor } from '../../../src/cbor/index.js';
 import { hmacSha256 } from '../../../src/crypto/hashes.js';
 import { p256PublicFromPrivate } from '../../../src/crypto/primitives.js';
-import { decodeKeyAgreement, type SharedSecret } from '../../../src/ctap2/client-pin.js';
+import { decodeKeyAgreement, SharedSecret } from '../../../src/ctap2/client-pin.js';
 import {
   decodeHmacSecretOutput,
   encodeHmacSecretInput,
@@ -26,7 +26,7 @@ const CRED_RANDOM = new Uint8Array(32).fill(0x77);
 
 test('protocol 1 known answer: saltEnc = AES-256-CBC(SHA-256(Z), IV 0, salt1||salt2), saltAuth = LEFT(HMAC(secret, saltEnc), 16)', () => {
   const secret = new Uint8Array(32).map((_, i) => i);
-  const ss: SharedSecret = { protocol: PIN_PROTOCOL_1, keyAgreement: AUTH_PUB, secret };
+  const ss = new SharedSecret(PIN_PROTOCOL_1, AUTH_PUB, secret);
   const m = encodeHmacSecretInput({ salt1: SALT1, salt2: SALT2 }, ss);
   const c = createCipheriv('aes-256-cbc', secret, Buffer.alloc(16));
   c.setAutoPadding(false);
@@ -61,7 +61,7 @@ for (const protocol of [PIN_PROTOCOL_1, PIN_PROTOCOL_2]) {
     const ctx = new OperationContext({ extensions: ['hmac-secret'], pinUvAuthProtocols: [protocol.version] }, async () => {
       fetched++;
       const e = protocol.encapsulate(AUTH_PUB);
-      secret = { protocol, keyAgreement: e.keyAgreement, secret: e.sharedSecret };
+      secret = new SharedSecret(protocol, e.keyAgreement, e.sharedSecret);
       return secret;
     });
     const ext = await prepareExtensions('get', { 'hmac-secret': { salt1: SALT1, salt2: SALT2 } }, ctx);
@@ -80,7 +80,7 @@ for (const protocol of [PIN_PROTOCOL_1, PIN_PROTOCOL_2]) {
   test(`protocol ${protocol.version}: hmac-secret-mc returns outputs at makeCredential`, async () => {
     const ctx = new OperationContext({ extensions: ['hmac-secret', 'hmac-secret-mc'] }, async () => {
       const e = protocol.encapsulate(AUTH_PUB);
-      return { protocol, keyAgreement: e.keyAgreement, secret: e.sharedSecret };
+      return new SharedSecret(protocol, e.keyAgreement, e.sharedSecret);
     });
     const ext = await prepareExtensions('create', { 'hmac-secret': true, 'hmac-secret-mc': { salt1: SALT1, salt2: SALT2 } }, ctx);
     assert.equal(ext!.get('hmac-secret'), true);
@@ -93,7 +93,7 @@ for (const protocol of [PIN_PROTOCOL_1, PIN_PROTOCOL_2]) {
 
 test('one salt gives one output; a wrong-length output is a typed error', () => {
   const secret = new Uint8Array(64).fill(3);
-  const ss: SharedSecret = { protocol: PIN_PROTOCOL_2, keyAgreement: AUTH_PUB, secret };
+  const ss = new SharedSecret(PIN_PROTOCOL_2, AUTH_PUB, secret);
   const one = decodeHmacSecretOutput(PIN_PROTOCOL_2.encrypt(secret, new Uint8Array(32).fill(9)), ss);
   assert.equal(one.output2, undefined);
   assert.deepEqual(one.output1, new Uint8Array(32).fill(9));
