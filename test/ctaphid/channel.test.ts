@@ -455,15 +455,23 @@ test('an onKeepalive callback that throws: the error reaches the caller, the key
   assert.deepEqual(await channel.cbor(Uint8Array.of(4)), Uint8Array.of(0));
 });
 
-test('CHANNEL_BUSY, then the deadline passes elsewhere in the retry (a slow port): still BUSY, not a bare timeout', T, async () => {
+test('CHANNEL_BUSY, then the deadline passes elsewhere in the retry (a slow port): still BUSY, not a bare timeout', T, async (t) => {
   const { dev, channel } = await openChannel();
-  dev.respond = (req, d) => d.sendError(req.cid, 0x06);
+  let busyAnswers = 0;
+  dev.respond = (req, d) => {
+    busyAnswers++;
+    d.sendError(req.cid, 0x06);
+  };
+  // The clock (Date, which Deadline reads) moves only when this test says so; timers stay real.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
   const read = dev.port.read.bind(dev.port);
   dev.port.read = async (ms, signal) => {
-    if (ms === 0) await new Promise((r) => setTimeout(r, 40)); // every non-blocking poll is slow
+    // A slow port: the non-blocking poll that starts the retry after a BUSY answer takes the rest of the deadline.
+    if (ms === 0 && busyAnswers > 0) t.mock.timers.tick(61);
     return read(ms, signal);
   };
   await assert.rejects(channel.ping(Uint8Array.of(1), { timeoutMs: 60 }), (e: unknown) => e instanceof CtapHidError && e.code === 'BUSY');
+  assert.equal(busyAnswers, 1, 'one BUSY answer, then the deadline passed in the retry\'s poll, before anything was sent again');
 });
 
 test('two hosts share one key (hidraw gives every reader every report): each channel sees only its own replies', T, async () => {

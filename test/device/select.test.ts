@@ -19,6 +19,8 @@ interface Rig {
   plugIn(name: string, options?: VirtualAuthenticatorOptions): Promise<void>;
   unplug(name: string): void;
   openCount: Map<string, number>;
+  /** Resolves when a selection starts watching for keys being plugged in. */
+  watching: Promise<void>;
   closeAll(): Promise<void>;
 }
 
@@ -56,6 +58,8 @@ async function rig(initial: [string, VirtualAuthenticatorOptions][]): Promise<Ri
   const cancelled: string[] = [];
   const openCount = new Map<string, number>();
   const channels: CtapHidChannel[] = [];
+  let watchStarted!: () => void;
+  const watching = new Promise<void>((resolve) => (watchStarted = resolve));
   const add = async (name: string, options: VirtualAuthenticatorOptions = {}) => {
     const key = await VirtualAuthenticator.create({ resetWindowMs: Infinity, ...options });
     keys.set(name, key);
@@ -75,6 +79,7 @@ async function rig(initial: [string, VirtualAuthenticatorOptions][]): Promise<Ri
     watch(onEvent, signal) {
       listeners.add(onEvent);
       signal.addEventListener('abort', () => listeners.delete(onEvent), { once: true });
+      watchStarted();
     },
   };
   return {
@@ -82,6 +87,7 @@ async function rig(initial: [string, VirtualAuthenticatorOptions][]): Promise<Ri
     source,
     cancelled,
     openCount,
+    watching,
     async plugIn(name, options) {
       const info = await add(name, options);
       for (const l of listeners) l({ type: 'added', device: info });
@@ -178,7 +184,7 @@ test('no key yet: the first one plugged in is used', async () => {
   const r = await rig([]);
   try {
     const pending = selectDevice(r.source, ctx());
-    await new Promise((res) => setTimeout(res, 20));
+    await r.watching; // selection found no key and is now waiting for hot-plug events
     await r.plugIn('late', { presence: 'deny' });
     const { handle, key } = await pending;
     assert.equal(handle.summary.path, 'late');

@@ -249,12 +249,18 @@ test('a write that outlasts its timeout rejects with TimeoutError (the native wr
   const hid = createNodeHidBackend(async () => fake.module, 'linux');
   const port = await hid.openHidDevice('/dev/hidraw0');
   const dev = fake.opened[0]!;
+  // the fake calls onWrite as each native write completes: wait for the third, whenever the slow one lands
+  const allThree = new Promise<void>((resolve) => {
+    dev.onWrite = () => {
+      if (dev.writes.length === 3) resolve();
+    };
+  });
   dev.writeDelayMs = 200;
   await assert.rejects(port.write(new Uint8Array(64), { timeoutMs: 10 }), TimeoutError);
   dev.writeDelayMs = 0;
   await port.write(new Uint8Array(64), { timeoutMs: 1000 });
   await port.write(new Uint8Array(64));
-  await new Promise((r) => setTimeout(r, 250));
+  await allThree;
   assert.equal(dev.writes.length, 3, 'the slow write did complete in the background');
   await port.close();
 });

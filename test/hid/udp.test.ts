@@ -21,6 +21,11 @@ function bind(address = '127.0.0.1', port = 0): Promise<Socket> {
  * A tiny CTAPHID-over-UDP simulator: answers INIT on the broadcast CID and
  * echoes PING (single-packet requests only), replying to the sender.
  */
+/** Send one datagram to 127.0.0.1:port; resolves when the kernel has taken it. */
+function sendTo(socket: Socket, data: Uint8Array, port: number): Promise<void> {
+  return new Promise((resolve, reject) => socket.send(data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+}
+
 async function simulator(): Promise<{ socket: Socket; port: number; received: Buffer[] }> {
   const socket = await bind();
   const received: Buffer[] = [];
@@ -111,10 +116,11 @@ test('datagrams from other addresses, and oversized ones, are ignored', T, async
     await port.write(new Uint8Array(64));
     const local = await new Promise<number>((resolve) => sim.once('message', (_m, r) => resolve(r.port)));
     const good = new Uint8Array(64).fill(0x11);
-    intruder.send(new Uint8Array(64).fill(0xee), local, '127.0.0.1');
-    sim.send(new Uint8Array(65).fill(0xdd), local, '127.0.0.1');
-    await new Promise((r) => setTimeout(r, 20));
-    sim.send(good, local, '127.0.0.1');
+    // each send's callback runs once the kernel has the datagram (on loopback: queued at the port), so the
+    // foreign and oversized ones are ahead of the good one
+    await sendTo(intruder, new Uint8Array(64).fill(0xee), local);
+    await sendTo(sim, new Uint8Array(65).fill(0xdd), local);
+    await sendTo(sim, good, local);
     assert.deepEqual(await port.read(2000), good);
     assert.equal(await port.read(20), null);
   } finally {

@@ -35,8 +35,17 @@ test('initial: false skips the keys already present; abort during the pause stop
   const events: HidDeviceEvent[] = [];
   const before = timers();
   let calls = 0;
+  // The watcher is in its pause once it listens for 'abort' on the signal (right after arming the 60 s timer).
+  const pausing = new Promise<void>((resolve) => {
+    const add = ctl.signal.addEventListener.bind(ctl.signal);
+    ctl.signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      add(...args);
+      if (args[0] === 'abort') resolve();
+    }) as typeof ctl.signal.addEventListener;
+  });
   const done = watchHidDevices({ intervalMs: 60_000, signal: ctl.signal, initial: false, list: async () => (calls++, [key(1)]) }, (e) => events.push(e));
-  await new Promise((r) => setTimeout(r, 10));
+  await pausing;
+  assert.equal(timers(), before + 1, 'the pause timer is armed');
   ctl.abort();
   await done;
   assert.equal(calls, 1);
