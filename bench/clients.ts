@@ -464,6 +464,9 @@ function parseArgs(argv: string[]): { options: ClientsOptions; json: boolean } {
   return { options, json };
 }
 
+/** The command-line parser, for bench/run.ts (`npm run bench -- clients …`). */
+export { parseArgs as parseClientsArgs };
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   let parsed: ReturnType<typeof parseArgs>;
   try {
