@@ -93,7 +93,7 @@ test('sensor, nothing enrolled: getInfo per CTAP 2.1 §6.4, built-in UV refused 
     assert.deepEqual([sr.uint(2), sr.uint(3), sr.uint(8)], [1, 2, 8]);
     assert.equal((await host.cbor(CTAP2_CMD.bioEnrollment, new Map([[1, 2], [2, 7]]))).status, S.CTAP2_ERR_UNSUPPORTED_OPTION, 'modality 2 is not a fingerprint');
     assert.equal((await host.cbor(CTAP2_CMD.bioEnrollment, new Map([[1, 1]]))).status, S.CTAP2_ERR_MISSING_PARAMETER);
-    assert.equal((await host.cbor(CTAP2_CMD.bioEnrollment, new Map([[1, 1], [2, 1], [5, new Uint8Array(32)]]))).status, S.CTAP2_ERR_MISSING_PARAMETER, 'no pinUvAuthProtocol');
+    assert.equal((await host.cbor(CTAP2_CMD.bioEnrollment, new Map<number, CborValue>([[1, 1], [2, 1], [5, new Uint8Array(32)]]))).status, S.CTAP2_ERR_MISSING_PARAMETER, 'no pinUvAuthProtocol');
 
     const be = await beToken(host);
     assert.equal((await signedBio(host, be, 4)).status, S.CTAP2_ERR_INVALID_OPTION, 'enumerate with no templates');
