@@ -90,13 +90,14 @@ export function decodeCredentialManagementResponse(value: unknown): CredentialMa
     totalRPs: r.optionalUint(R.totalRPs, 'totalRPs'),
     totalCredentials: r.optionalUint(R.totalCredentials, 'totalCredentials'),
     credProtect: r.optionalUint(R.credProtect, 'credProtect'),
-    largeBlobKey: r.optionalBytes(R.largeBlobKey, 'largeBlobKey'),
+    largeBlobKey: r.optionalBytes(R.largeBlobKey, 'largeBlobKey', 32),
     thirdPartyPayment: r.optionalBool(R.thirdPartyPayment, 'thirdPartyPayment'),
   };
   if (r.has(R.rp)) out.rp = decodeRpEntity(r.raw(R.rp), r.path(R.rp, 'rp'));
   if (r.has(R.user)) out.user = decodeUserEntity(r.raw(R.user), r.path(R.user, 'user'));
   if (r.has(R.credentialID)) out.credentialID = decodeCredentialDescriptor(r.raw(R.credentialID), r.path(R.credentialID, 'credentialID'));
   if (r.has(R.publicKey)) out.publicKey = decodeCoseKey(r.raw(R.publicKey), r.path(R.publicKey, 'publicKey'));
+  if (out.largeBlobKey && out.largeBlobKey.length !== 32) throw new CborError('CBOR_TYPE', `largeBlobKey must be 32 bytes, got ${out.largeBlobKey.length}`, r.path(R.largeBlobKey, 'largeBlobKey'));
   if (out.rpIDHash && out.rpIDHash.length !== 32) throw new CborError('CBOR_TYPE', 'rpIDHash must be 32 bytes', r.path(R.rpIDHash, 'rpIDHash'));
   return out;
 }
@@ -152,8 +153,14 @@ export interface CredentialInfo {
   thirdPartyPayment?: boolean | undefined;
 }
 
-/** Upper bound on entries we walk, so a key that keeps counting cannot loop us forever. */
-const MAX_ENUMERATION = 100_000;
+/**
+ * Absolute ceilings on what one enumeration walks (real keys hold 25–300
+ * discoverable credentials). A key reporting more is refused with a
+ * CborError before the walk starts, so a hostile key cannot make `creds list`
+ * run a hundred thousand round trips per RP.
+ */
+export const MAX_ENUMERATED_RPS = 2_000;
+export const MAX_ENUMERATED_CREDENTIALS = 10_000;
 
 /**
  * Credential management with a pinUvAuthToken that has the `cm` permission
@@ -164,6 +171,8 @@ export class CredentialManagement {
   readonly session: Ctap2Session;
   readonly token: PinUvAuthToken;
   readonly command: number;
+  /** existing + remaining from the last getCredsMetadata: the key's capacity, which bounds every total it reports. */
+  #capacity: number | undefined;
 
   constructor(session: Ctap2Session, token: PinUvAuthToken, info: FeatureInfo) {
     const command = credentialManagementCommand(info);
@@ -205,7 +214,27 @@ export class CredentialManagement {
     if (r.existingResidentCredentialsCount === undefined || r.maxPossibleRemainingResidentCredentialsCount === undefined) {
       throw new CborError('CBOR_MISSING_KEY', 'getCredsMetadata reply lacks the counts', 'credentialManagement response');
     }
-    return { existingResidentCredentialsCount: r.existingResidentCredentialsCount, maxPossibleRemainingResidentCredentialsCount: r.maxPossibleRemainingResidentCredentialsCount };
+    const existing = r.existingResidentCredentialsCount;
+    const remaining = r.maxPossibleRemainingResidentCredentialsCount;
+    if (existing > MAX_ENUMERATED_CREDENTIALS) {
+      throw new CborError('CBOR_TYPE', `the key reports ${existing} discoverable credentials, more than this client handles (${MAX_ENUMERATED_CREDENTIALS})`, 'credentialManagement response');
+    }
+    this.#capacity = existing + remaining;
+    return { existingResidentCredentialsCount: existing, maxPossibleRemainingResidentCredentialsCount: remaining };
+  }
+
+  /**
+   * The most entries a walk may have: the ceiling, or the key's capacity
+   * (existing + remaining, from getCredsMetadata) when known. Call
+   * getCredsMetadata first for the tighter bound.
+   */
+  #checkTotal(total: number, what: 'totalRPs' | 'totalCredentials'): void {
+    const ceiling = what === 'totalRPs' ? MAX_ENUMERATED_RPS : MAX_ENUMERATED_CREDENTIALS;
+    const bound = this.#capacity === undefined ? ceiling : Math.min(ceiling, this.#capacity);
+    if (total > bound) {
+      const why = bound === ceiling ? `this client walks at most ${ceiling}` : `the key said it holds at most ${bound} credentials (getCredsMetadata)`;
+      throw new CborError('CBOR_TYPE', `${what} ${total} is implausible: ${why}`, 'credentialManagement response');
+    }
   }
 
   /** Every RP with discoverable credentials (begin + getNextRP until totalRPs). */
@@ -220,7 +249,7 @@ export class CredentialManagement {
     }
     const total = first.totalRPs ?? 0;
     if (total === 0) return [];
-    if (total > MAX_ENUMERATION) throw new CborError('CBOR_TYPE', `totalRPs ${total} is implausible`, 'credentialManagement response');
+    this.#checkTotal(total, 'totalRPs');
     const out: RpInfo[] = [rpInfo(first)];
     for (let i = 1; i < total; i++) out.push(rpInfo(await this.#call(S.enumerateRPsGetNextRP, undefined, false, opts)));
     return out;
@@ -239,7 +268,7 @@ export class CredentialManagement {
       throw e;
     }
     const total = first.totalCredentials ?? 1;
-    if (total > MAX_ENUMERATION) throw new CborError('CBOR_TYPE', `totalCredentials ${total} is implausible`, 'credentialManagement response');
+    this.#checkTotal(total, 'totalCredentials');
     const out: CredentialInfo[] = [credentialInfo(first)];
     for (let i = 1; i < total; i++) out.push(credentialInfo(await this.#call(S.enumerateCredentialsGetNextCredential, undefined, false, opts)));
     return out;

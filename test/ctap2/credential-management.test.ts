@@ -1,15 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CborMapReader, decodeCbor, encodeCbor, type CborValue } from '../../src/cbor/index.js';
+import { CborError, CborMapReader, decodeCbor, encodeCbor, type CborValue } from '../../src/cbor/index.js';
 import { sha256 } from '../../src/crypto/hashes.js';
 import { CTAP2_CMD } from '../../src/ctap2/commands.js';
 import { ClientPin, decodeClientPinResponse, PinUvAuthToken } from '../../src/ctap2/client-pin.js';
-import { PIN_PROTOCOL_1 } from '../../src/ctap2/pin-protocol.js';
+import { PIN_PROTOCOL_1, PIN_PROTOCOL_2 } from '../../src/ctap2/pin-protocol.js';
 import {
   CREDENTIAL_MANAGEMENT_SUBCOMMAND as SUB,
   CredentialManagement,
   credentialManagementAuthMessage,
   decodeCredentialManagementResponse,
+  MAX_ENUMERATED_CREDENTIALS,
+  MAX_ENUMERATED_RPS,
 } from '../../src/ctap2/credential-management.js';
 import { PERMISSION, UnsupportedFeatureError } from '../../src/ctap2/permissions.js';
 import { fromHex, toHex, utf8Encode } from '../../src/util/bytes.js';
@@ -251,4 +253,71 @@ test('libfido2 recorded credman metadata and clientPin replies decode with the t
   assert.equal(retries.pinRetries, 8);
   const tok = decodeClientPinResponse(decodeCbor(payload('libfido2-wiredata-cbor-pintoken').subarray(1)).value);
   assert.equal(toHex(tok.pinUvAuthToken!), 'ee404c85d7a12f56c44ec59341d03b23');
+});
+
+/** A key whose enumerations report `totalRPs` / `totalCredentials` and answer every getNext, counting round trips (cut off at 20,000 so the old 100,000 bound fails instead of running long). */
+function countingCredKey(totals: { rps: number; creds: number; capacity?: [number, number] }): { key: FakeKey; calls: () => number } {
+  const key = new FakeKey({ pin: '1234', options: { clientPin: true, pinUvAuthToken: true, credMgmt: true } });
+  let calls = 0;
+  const rp = new Map<number, CborValue>([[3, new Map([['id', 'example.com']])], [4, sha256(utf8Encode('example.com'))]]);
+  const cred = new Map<number, CborValue>([
+    [6, new Map<string, CborValue>([['id', new Uint8Array(8)], ['name', 'u']])],
+    [7, new Map<string, CborValue>([['id', new Uint8Array(16)], ['type', 'public-key']])],
+    [8, new Map<number, CborValue>([[1, 2], [3, -7], [-1, 1], [-2, new Uint8Array(32).fill(1)], [-3, new Uint8Array(32).fill(2)]])],
+  ]);
+  key.handlers.set(CTAP2_CMD.credentialManagement, (p) => {
+    if (++calls > 20_000) throw new Error('runaway enumeration (more than 20000 round trips)');
+    switch (p!.uint(1)) {
+      case SUB.getCredsMetadata:
+        return new Map([[1, totals.capacity?.[0] ?? 0], [2, totals.capacity?.[1] ?? 0]]);
+      case SUB.enumerateRPsBegin:
+        return new Map([...rp, [5, totals.rps]]);
+      case SUB.enumerateRPsGetNextRP:
+        return rp;
+      case SUB.enumerateCredentialsBegin:
+        return new Map([...cred, [9, totals.creds]]);
+      default:
+        return cred;
+    }
+  });
+  return { key, calls: () => calls };
+}
+
+test('totals above the ceilings (2,000 RPs, 10,000 credentials) are refused before walking', async () => {
+  assert.equal(MAX_ENUMERATED_RPS, 2000);
+  assert.equal(MAX_ENUMERATED_CREDENTIALS, 10000);
+  const token = new PinUvAuthToken(PIN_PROTOCOL_2, new Uint8Array(32), PERMISSION.cm);
+  const a = countingCredKey({ rps: 50_000, creds: 50_000 });
+  const cm = await CredentialManagement.open(a.key.session(), token);
+  await assert.rejects(cm.enumerateRps(), (e: unknown) => e instanceof CborError && /totalRPs 50000 is implausible: this client walks at most 2000/.test(e.message));
+  await assert.rejects(cm.enumerateCredentials(sha256(utf8Encode('example.com'))), (e: unknown) => e instanceof CborError && /totalCredentials 50000 is implausible/.test(e.message));
+  assert.equal(a.calls(), 2, 'one begin each, no getNext');
+  // at the ceiling the walk runs, bounded
+  const b = countingCredKey({ rps: 2000, creds: 1 });
+  assert.equal((await (await CredentialManagement.open(b.key.session(), token)).enumerateRps()).length, 2000);
+  assert.equal(b.calls(), 2000);
+});
+
+test('after getCredsMetadata, totals are bounded by the key\'s own capacity (existing + remaining)', async () => {
+  const token = new PinUvAuthToken(PIN_PROTOCOL_2, new Uint8Array(32), PERMISSION.cm);
+  const { key, calls } = countingCredKey({ rps: 26, creds: 26, capacity: [5, 20] });
+  const cm = await CredentialManagement.open(key.session(), token);
+  assert.deepEqual(await cm.getCredsMetadata(), { existingResidentCredentialsCount: 5, maxPossibleRemainingResidentCredentialsCount: 20 });
+  await assert.rejects(cm.enumerateRps(), (e: unknown) => e instanceof CborError && /totalRPs 26 is implausible: the key said it holds at most 25/.test(e.message));
+  await assert.rejects(cm.enumerateCredentials(sha256(utf8Encode('example.com'))), /totalCredentials 26 is implausible/);
+  assert.equal(calls(), 3);
+  const ok = countingCredKey({ rps: 25, creds: 25, capacity: [25, 0] });
+  const cm2 = await CredentialManagement.open(ok.key.session(), token);
+  await cm2.getCredsMetadata();
+  assert.equal((await cm2.enumerateCredentials(sha256(utf8Encode('example.com')))).length, 25);
+  // a key claiming more credentials than the ceiling in its metadata is refused too
+  const big = countingCredKey({ rps: 1, creds: 1, capacity: [10_001, 0] });
+  await assert.rejects((await CredentialManagement.open(big.key.session(), token)).getCredsMetadata(), /10001 discoverable credentials, more than this client handles/);
+});
+
+test('a largeBlobKey that is not 32 bytes is a typed error', () => {
+  for (const n of [0, 31, 33, 1000]) {
+    assert.throws(() => decodeCredentialManagementResponse(new Map([[0x0b, new Uint8Array(n)]])), (e: unknown) => e instanceof CborError, `${n} bytes`);
+  }
+  assert.equal(decodeCredentialManagementResponse(new Map([[0x0b, new Uint8Array(32)]])).largeBlobKey!.length, 32);
 });
