@@ -23,6 +23,8 @@ import { specProvider } from './spec-provider.js';
 export interface DefaultClientsOptions {
   /** How this process reaches keys (default: selectRoute()). Injectable for tests. */
   route?: (() => Promise<RouteChoice>) | undefined;
+  /** Honour CTAP_BRIDGE_WEBAUTHN_DLL (default false: the system's webauthn.dll only). */
+  allowWebAuthnDllOverride?: boolean | undefined;
 }
 
 export class DefaultClients {
@@ -30,10 +32,12 @@ export class DefaultClients {
   readonly #byObject = new WeakMap<object, DeviceProvider>();
   readonly #owned: DeviceProvider[] = [];
   readonly #detect: () => Promise<RouteChoice>;
+  readonly #allowDllOverride: boolean;
   #choice: Promise<RouteChoice> | undefined;
 
   constructor(opts: DefaultClientsOptions = {}) {
     this.#detect = opts.route ?? (() => selectRoute());
+    this.#allowDllOverride = opts.allowWebAuthnDllOverride === true;
   }
 
   provider(device: string | DeviceInput | undefined): DeviceProvider {
@@ -68,7 +72,10 @@ export class DefaultClients {
     const device = init.device ?? 'auto';
     if (device !== 'auto') return new WebAuthnClient({ ...common, device: this.provider(device) });
     const choice = await this.#routeChoice();
-    const route = ceremonyRouteFor(choice, init.windowHandle === undefined || init.windowHandle === null ? {} : { windowHandle: init.windowHandle });
+    const route = ceremonyRouteFor(choice, {
+      allowDllOverride: this.#allowDllOverride,
+      ...(init.windowHandle === undefined || init.windowHandle === null ? {} : { windowHandle: init.windowHandle }),
+    });
     // Only the webauthn.dll route needs no key of ours; HID (with or without the fallback) opens `auto`.
     if (choice.transport === 'webauthn-dll') return new WebAuthnClient({ ...common, route });
     return new WebAuthnClient({ ...common, device: this.provider('auto'), route });

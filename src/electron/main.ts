@@ -227,7 +227,7 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
   const allowOrigins = checkAllowOrigins(options.allowOrigins);
   const maxBytes = options.maxPayloadBytes ?? PAYLOAD_LIMITS.maxBytes;
   if (!(Number.isInteger(maxBytes) && maxBytes > 0)) throw new RangeError('maxPayloadBytes must be a positive integer');
-  const defaults = options.createClient ? undefined : new DefaultClients();
+  const defaults = options.createClient ? undefined : new DefaultClients({ allowWebAuthnDllOverride: options.allowWebAuthnDllOverride === true });
   if (defaults && typeof options.device === 'string') defaults.provider(options.device); // a malformed spec fails here
   const createClient: ClientFactory<I> = options.createClient ?? ((init) => defaults!.create(init as ClientInit<Interaction>));
   const pending = new Map<string, Pending>();

@@ -67,10 +67,12 @@ describe('Electron bridge on the webauthn.dll route (stand-in library)', { skip 
     stub?.cleanup();
   });
 
-  function open() {
+  function open(allowWebAuthnDllOverride = true) {
     const electron = new FakeElectron();
     const dispose = registerMainHandlers({
       ipcMain: electron.ipcMain,
+      // The stand-in is named by CTAP_BRIDGE_WEBAUTHN_DLL, which the bridge ignores unless the app allows it.
+      allowWebAuthnDllOverride,
       allowOrigins: [ORIGIN],
       windowHandle: (req) => nativeHandle(req.webContents.id),
     });
@@ -138,11 +140,25 @@ describe('Electron bridge on the webauthn.dll route (stand-in library)', { skip 
     }
   });
 
+  test('without allowWebAuthnDllOverride the bridge ignores CTAP_BRIDGE_WEBAUTHN_DLL: the stand-in is never loaded (review M7)', { skip: process.platform === 'win32' ? 'would load the real webauthn.dll' : false }, async () => {
+    stubEnv(stub);
+    clearRecord(stub);
+    const { win, dispose } = open(false);
+    try {
+      const r = await inPage(win, `ctap.get({ challenge: '${base64urlEncode(loginChallenge)}', rpId: '${RP}' })`);
+      assert.equal(!r.ok && r.name, 'NotSupportedError', JSON.stringify(r));
+      assert.match(!r.ok ? r.message : '', /webauthn\.dll exists only on Windows/);
+      assert.deepEqual(readRecord(stub), [], 'the library the environment named was not called');
+    } finally {
+      dispose();
+    }
+  });
+
   test('a frame whose origin the RP ID does not cover is refused before Windows is asked', async () => {
     stubEnv(stub);
     clearRecord(stub);
     const electron = new FakeElectron();
-    const dispose = registerMainHandlers({ ipcMain: electron.ipcMain });
+    const dispose = registerMainHandlers({ ipcMain: electron.ipcMain, allowWebAuthnDllOverride: true });
     try {
       const win = electron.openWindow('https://evil.test/');
       exposeInRenderer({ contextBridge: win.contextBridge, ipcRenderer: win.ipcRenderer });

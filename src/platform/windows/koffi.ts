@@ -8,7 +8,7 @@
  * Blocking calls (MakeCredential, GetAssertion) run on koffi's worker
  * threads (`.async`), never on the event loop.
  */
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, win32 } from 'node:path';
 import type { MemoryReader } from './decode.js';
 import { WebAuthnDllError } from './errors.js';
 
@@ -108,6 +108,15 @@ const opened = new Map<string, Promise<WebAuthnDll>>();
  * libfido2 fixed by loading from System32).
  */
 export function openWebAuthnDll(path: string): Promise<WebAuthnDll> {
+  if (!isAbsolute(path) && process.platform !== 'win32' && win32.isAbsolute(path)) {
+    // The System32 default computed off Windows: say what is wrong, not that the path is relative.
+    return Promise.reject(
+      new WebAuthnDllError(
+        'NotSupportedError',
+        `webauthn.dll exists only on Windows (this is ${process.platform}); to test the webauthn.dll route here, set CTAP_BRIDGE_WEBAUTHN_DLL to the absolute path of a stand-in library`,
+      ),
+    );
+  }
   if (!isAbsolute(path)) {
     return Promise.reject(new WebAuthnDllError('NotSupportedError', `webauthn.dll must be loaded by absolute path, got "${path}"`));
   }

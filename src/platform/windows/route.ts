@@ -3,6 +3,7 @@
  * or Windows' own WebAuthn API (webauthn.dll). Pure; the facts (platform,
  * OS release, elevation) are gathered by `detectRouteFacts()`.
  */
+import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { WINDOWS_BUILD_WEBAUTHN_REQUIRED } from './constants.js';
 import { WebAuthnDllError } from './errors.js';
@@ -80,19 +81,74 @@ export function chooseTransport(facts: RouteFacts): RouteChoice {
   };
 }
 
+/** The environment variable naming a stand-in for webauthn.dll (tests, other OSes). */
+export const WEBAUTHN_DLL_OVERRIDE_ENV = 'CTAP_BRIDGE_WEBAUTHN_DLL';
+
+export interface WebAuthnDllPathOptions {
+  /**
+   * Honour CTAP_BRIDGE_WEBAUTHN_DLL. Default true (the CLI and the plain
+   * library, with a one-line warning on stderr naming the library). The
+   * Electron bridge passes false unless the app sets
+   * `allowWebAuthnDllOverride`: inside an app an environment variable must not
+   * choose native code to load into the main process.
+   */
+  allowOverride?: boolean | undefined;
+  /** Where the one-line notice goes (default stderr, once per message per process); null for none. */
+  warn?: ((message: string) => void) | null | undefined;
+}
+
+const warned = new Set<string>();
+
+/** Writes `message` to stderr once per process. */
+export function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.stderr.write(`ctap-bridge: warning: ${message}\n`);
+}
+
 /**
  * The absolute path of webauthn.dll: %SystemRoot%\System32\webauthn.dll, or
- * CTAP_BRIDGE_WEBAUTHN_DLL (a stand-in library on any OS). Never a bare name.
+ * CTAP_BRIDGE_WEBAUTHN_DLL (a stand-in library on any OS) when that is
+ * allowed (`opts.allowOverride`, default true). The override must be an
+ * absolute path to an existing regular file, and using it is announced with a
+ * one-line warning naming the path. Never a bare name.
  */
-export function webAuthnDllPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const override = env['CTAP_BRIDGE_WEBAUTHN_DLL'];
+export function webAuthnDllPath(env: Readonly<Record<string, string | undefined>> = process.env, opts: WebAuthnDllPathOptions = {}): string {
+  const override = env[WEBAUTHN_DLL_OVERRIDE_ENV];
+  const warn = opts.warn === undefined ? warnOnce : opts.warn;
   if (override !== undefined && override !== '') {
-    if (!isAbsolute(override)) throw new TypeError(`CTAP_BRIDGE_WEBAUTHN_DLL must be an absolute path, got "${override}"`);
-    return override;
+    if (opts.allowOverride === false) {
+      warn?.(`${WEBAUTHN_DLL_OVERRIDE_ENV} is set but ignored here (the embedding app did not allow a webauthn.dll override); using the system's webauthn.dll`);
+    } else {
+      const path = checkedOverride(override);
+      warn?.(`loading ${path} in place of webauthn.dll (${WEBAUTHN_DLL_OVERRIDE_ENV})`);
+      return path;
+    }
   }
   const root = env['SystemRoot'] ?? env['SYSTEMROOT'] ?? env['windir'] ?? 'C:\\Windows';
   // Windows paths even when computed elsewhere (tests): join with the win32 separator.
   return `${root.replace(/[\\/]+$/, '')}\\System32\\webauthn.dll`;
+}
+
+/** The override must be an absolute path naming an existing regular file (not a directory, device or missing file). */
+function checkedOverride(path: string): string {
+  if (!isAbsolute(path)) throw new TypeError(`${WEBAUTHN_DLL_OVERRIDE_ENV} must be an absolute path, got "${path}"`);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    // missing or unreadable: reported below
+  }
+  if (!isFile) throw new TypeError(`${WEBAUTHN_DLL_OVERRIDE_ENV} must name an existing regular file, got "${path}"`);
+  return path;
+}
+
+/** The env with CTAP_BRIDGE_WEBAUTHN_DLL removed (and a one-line notice when it was set): what an app that does not allow the override passes down. */
+export function withoutWebAuthnDllOverride(env: Readonly<Record<string, string | undefined>> = process.env): Record<string, string | undefined> {
+  const copy: Record<string, string | undefined> = { ...env };
+  if (copy[WEBAUTHN_DLL_OVERRIDE_ENV] !== undefined && copy[WEBAUTHN_DLL_OVERRIDE_ENV] !== '') webAuthnDllPath(copy, { allowOverride: false });
+  delete copy[WEBAUTHN_DLL_OVERRIDE_ENV];
+  return copy;
 }
 
 /** Facts for chooseTransport from the running process; elevation is only checked on Windows. */
@@ -137,7 +193,12 @@ export function describeRoute(choice: RouteChoice, env: Readonly<Record<string, 
   const d: RouteDescription = { transport: choice.transport, reason: choice.reason, source: choice.source, limitations: [] };
   if (choice.fallback) d.fallback = choice.fallback;
   if (choice.transport === 'webauthn-dll') {
-    d.library = webAuthnDllPath(env);
+    try {
+      d.library = webAuthnDllPath(env);
+    } catch {
+      // A bad override: the library probe (ctap doctor) reports why; describe what was named.
+      d.library = env[WEBAUTHN_DLL_OVERRIDE_ENV] ?? '';
+    }
     d.limitations = Object.values(UNSUPPORTED).map((u) => `${u.what}: ${u.where}`);
   }
   return d;

@@ -1,11 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   chooseTransport,
   describeRoute,
   unsupportedOnWebAuthnDll,
   webAuthnDllPath,
   windowsBuild,
+  withoutWebAuthnDllOverride,
   type RouteFacts,
 } from '../../../src/platform/windows/route.js';
 import { WebAuthnError } from '../../../src/webauthn/errors.js';
@@ -65,12 +69,41 @@ test('windowsBuild parses os.release()', () => {
   assert.equal(windowsBuild('10.0'), undefined);
 });
 
-test('webauthn.dll is loaded by absolute path from System32; the override must be absolute', () => {
-  assert.equal(webAuthnDllPath({ SystemRoot: 'C:\\Windows' }), 'C:\\Windows\\System32\\webauthn.dll');
-  assert.equal(webAuthnDllPath({ SystemRoot: 'D:\\WinNT\\' }), 'D:\\WinNT\\System32\\webauthn.dll');
-  assert.equal(webAuthnDllPath({}), 'C:\\Windows\\System32\\webauthn.dll');
-  assert.equal(webAuthnDllPath({ CTAP_BRIDGE_WEBAUTHN_DLL: '/tmp/x/stub.so', SystemRoot: 'C:\\Windows' }), '/tmp/x/stub.so');
-  assert.throws(() => webAuthnDllPath({ CTAP_BRIDGE_WEBAUTHN_DLL: 'webauthn.dll' }), /absolute path/);
+test('webauthn.dll is loaded by absolute path from System32; the override must be an absolute path to an existing regular file', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctap-dll-path-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'stub.so');
+  writeFileSync(file, 'not really a library');
+  const warnings: string[] = [];
+  const warn = (m: string): void => void warnings.push(m);
+  assert.equal(webAuthnDllPath({ SystemRoot: 'C:\\Windows' }, { warn }), 'C:\\Windows\\System32\\webauthn.dll');
+  assert.equal(webAuthnDllPath({ SystemRoot: 'D:\\WinNT\\' }, { warn }), 'D:\\WinNT\\System32\\webauthn.dll');
+  assert.equal(webAuthnDllPath({}, { warn }), 'C:\\Windows\\System32\\webauthn.dll');
+  assert.equal(warnings.length, 0, 'no warning without the override');
+  assert.equal(webAuthnDllPath({ CTAP_BRIDGE_WEBAUTHN_DLL: file, SystemRoot: 'C:\\Windows' }, { warn }), file);
+  assert.equal(warnings.length, 1, 'using the override is announced');
+  assert.ok(warnings[0]!.includes(file), 'naming the library');
+  assert.throws(() => webAuthnDllPath({ CTAP_BRIDGE_WEBAUTHN_DLL: 'webauthn.dll' }, { warn }), /absolute path/);
+  assert.throws(() => webAuthnDllPath({ CTAP_BRIDGE_WEBAUTHN_DLL: join(dir, 'missing.so') }, { warn }), /existing regular file/);
+  assert.throws(() => webAuthnDllPath({ CTAP_BRIDGE_WEBAUTHN_DLL: dir }, { warn }), /existing regular file/, 'a directory is not a library');
+  assert.equal(warnings.length, 1, 'a refused override is not announced as loaded');
+});
+
+test('an embedding app that does not allow the override gets System32 whatever CTAP_BRIDGE_WEBAUTHN_DLL says (review M7)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctap-dll-path-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'evil.dll');
+  writeFileSync(file, 'x');
+  const warnings: string[] = [];
+  const env = { CTAP_BRIDGE_WEBAUTHN_DLL: file, SystemRoot: 'C:\\Windows' };
+  assert.equal(webAuthnDllPath(env, { allowOverride: false, warn: (m) => void warnings.push(m) }), 'C:\\Windows\\System32\\webauthn.dll');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /set but ignored/);
+  const stripped = withoutWebAuthnDllOverride(env);
+  assert.equal('CTAP_BRIDGE_WEBAUTHN_DLL' in stripped, false);
+  assert.equal(stripped['SystemRoot'], 'C:\\Windows');
+  assert.equal(webAuthnDllPath(stripped), 'C:\\Windows\\System32\\webauthn.dll');
+  assert.equal(env.CTAP_BRIDGE_WEBAUTHN_DLL, file, 'the caller\'s environment is not modified');
 });
 
 test('describeRoute lists what the webauthn.dll route cannot do, and nothing on HID', () => {

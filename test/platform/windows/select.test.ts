@@ -61,7 +61,8 @@ test('probeWebAuthnDll reports the API version, struct versions and features of 
 test('probeWebAuthnDll never throws: a missing library or a relative path is reported', { skip: koffiSkipReason() }, async () => {
   const missing = await probeWebAuthnDll({ CTAP_BRIDGE_WEBAUTHN_DLL: '/nonexistent/webauthn.dll' });
   assert.equal(missing.loaded, false);
-  assert.match(missing.error!, /Could not load/);
+  assert.match(missing.error!, /existing regular file/);
+  assert.equal(missing.library, '/nonexistent/webauthn.dll');
   const relative = await probeWebAuthnDll({ CTAP_BRIDGE_WEBAUTHN_DLL: 'webauthn.dll' });
   assert.equal(relative.loaded, false);
   assert.match(relative.error!, /absolute/);
@@ -77,4 +78,13 @@ test('routeChecks: the forced webauthn.dll route, its library and its limitation
   assert.ok(checks.some((c) => c.id === 'route.limitation' && /Sign-in options/.test(c.message)));
   const broken = await routeChecks('webauthn-dll', { CTAP_BRIDGE_WEBAUTHN_DLL: '/nonexistent/webauthn.dll' });
   assert.equal(broken.find((c) => c.id === 'route.webauthnDll')!.status, 'fail');
+});
+
+test('off Windows without CTAP_BRIDGE_WEBAUTHN_DLL: webauthn.dll exists only on Windows, and the override is named (not "must be loaded by absolute path")', { skip: process.platform === 'win32' ? 'this is Windows' : false }, async () => {
+  const p = await probeWebAuthnDll({});
+  assert.equal(p.loaded, false);
+  assert.equal(p.library, 'C:\\Windows\\System32\\webauthn.dll');
+  assert.match(p.error!, /webauthn\.dll exists only on Windows/);
+  assert.match(p.error!, /CTAP_BRIDGE_WEBAUTHN_DLL/);
+  assert.doesNotMatch(p.error!, /absolute path, got/);
 });
