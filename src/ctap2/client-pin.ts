@@ -374,7 +374,13 @@ export class ClientPin {
       throw new CtapError(CTAP2_STATUS.CTAP2_ERR_PIN_NOT_SET, { command: CTAP2_CMD.clientPin, message: 'no PIN is set on this key: set one instead' });
     }
     const cur = checkedPin(currentPin, 4);
-    const next = checkedPin(newPin, info.minPINLength);
+    let next: Uint8Array;
+    try {
+      next = checkedPin(newPin, info.minPINLength);
+    } catch (e) {
+      zeroize(cur); // the new PIN was refused: the current one must not stay in memory either
+      throw e;
+    }
     const padded = padPin(next);
     zeroize(next);
     const hash = pinHash(cur);

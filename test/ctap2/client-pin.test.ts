@@ -269,3 +269,23 @@ test('PinUvAuthToken never prints its token; pinHash is LEFT(SHA-256, 16)', () =
   assert.equal(toHex(pinHash(utf8Encode('1234'))), '03ac674216f3e15c761ee1a5e255f067');
   assert.equal(PIN_PROTOCOL_1.version, 1);
 });
+
+test('changePin zeroes the current PIN bytes also when the new PIN is refused (too short / too long)', async (t) => {
+  const key = new FakeKey({ pin: '4817', minPINLength: 6 });
+  const current = '4817';
+  const made: Uint8Array[] = [];
+  const encode = TextEncoder.prototype.encode;
+  t.mock.method(TextEncoder.prototype, 'encode', function (this: TextEncoder, s?: string) {
+    const out = encode.call(this, s);
+    made.push(out);
+    return out;
+  });
+  for (const bad of ['12', 'x'.repeat(64)]) {
+    made.length = 0;
+    await assert.rejects(new ClientPin(key.session()).changePin(current, bad), RangeError);
+    assert.ok(made.length > 0, 'the PIN text was encoded');
+    const leaked = made.filter((b) => toHex(b) === toHex(utf8Encode(current)));
+    assert.deepEqual(leaked, [], 'no buffer still holds the current PIN');
+  }
+  assert.equal(key.pinRetries, 8, 'nothing was sent');
+});
