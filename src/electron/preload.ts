@@ -51,7 +51,7 @@ export interface RendererOptions {
 export interface CtapRendererApi {
   create(options: PublicKeyCredentialCreationOptionsJSON): Promise<RegistrationResponseJSON>;
   get(options: PublicKeyCredentialRequestOptionsJSON): Promise<AuthenticationResponseJSON>;
-  /** Cancels this window's pending request (resolves true if there was one). */
+  /** Cancels this frame's pending request (resolves true if there was one; another frame's is never touched). */
   cancel(): Promise<boolean>;
 }
 
