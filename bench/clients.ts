@@ -273,9 +273,14 @@ async function countPackets(spec: string): Promise<Map<Op, { request: number; re
   let request = 0;
   let reply = 0;
   const client = new OurClient('packet-count', '', spec, {
+    // The trace prints one line per whole message with its length (bcnt=N); the reports it took
+    // follow from the CTAPHID framing: 57 payload bytes in the init packet, 59 per continuation.
     trace: (line) => {
-      if (line.startsWith('>')) request++;
-      else if (line.startsWith('<') && !line.includes('KEEPALIVE')) reply++;
+      const bcnt = /\bbcnt=(\d+)/.exec(line);
+      if (!bcnt) return;
+      const reports = 1 + Math.ceil(Math.max(0, Number(bcnt[1]) - 57) / 59);
+      if (line.startsWith('>')) request += reports;
+      else if (line.startsWith('<') && !line.includes('KEEPALIVE')) reply += reports;
     },
   });
   const counts = new Map<Op, { request: number; reply: number }>();
