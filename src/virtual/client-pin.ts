@@ -30,7 +30,8 @@ export const clientPin: CommandHandler = async (ctx, params) => {
         [CLIENT_PIN_RESPONSE.powerCycleState, ctx.volatile.pinFailuresSincePowerUp >= MAX_CONSECUTIVE_PIN_FAILURES],
       ]);
     case CLIENT_PIN_SUBCOMMAND.getUVRetries:
-      if (!ctx.core.uvSupported) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_SUBCOMMAND);
+      // A fingerprint sensor answers even before a finger is enrolled.
+      if (!ctx.core.uvSupported && !ctx.options.bio) fail(CTAP2_STATUS.CTAP2_ERR_INVALID_SUBCOMMAND);
       return new Map<number, CborValue>([[CLIENT_PIN_RESPONSE.uvRetries, ctx.state.uvRetries]]);
     case CLIENT_PIN_SUBCOMMAND.getKeyAgreement: {
       protocolOf(ctx, p);

@@ -76,6 +76,10 @@ test('sensor, nothing enrolled: getInfo per CTAP 2.1 §6.4, built-in UV refused 
     assert.equal(i.uvModality, 0x02);
     assert.equal(i.preferredPlatformUvAttempts, 3);
     assert.deepEqual(i.versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
+    // getUVRetries: the sensor answers before any finger is enrolled
+    const uvRetries = await host.cbor(CTAP2_CMD.clientPin, new Map([[1, 2], [2, 7]]));
+    assert.equal(uvRetries.status, 0);
+    assert.equal(CborMapReader.from(uvRetries.value, 'uvRetries').uint(5), 8);
     // getPinUvAuthTokenUsingUvWithPermissions without a finger to match
     const s = await keyAgreement(host, 2);
     const uvReq = new Map<number, CborValue>([[1, 2], [2, 6], [3, s.keyAgreement], [9, PERMISSION.mc], [10, 'example.com']]);
