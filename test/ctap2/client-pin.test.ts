@@ -275,7 +275,7 @@ test('changePin zeroes the current PIN bytes also when the new PIN is refused (t
   const current = '4817';
   const made: Uint8Array[] = [];
   const encode = TextEncoder.prototype.encode;
-  t.mock.method(TextEncoder.prototype, 'encode', function (this: TextEncoder, s?: string) {
+  t.mock.method(TextEncoder.prototype, 'encode', function (this: InstanceType<typeof TextEncoder>, s?: string) {
     const out = encode.call(this, s);
     made.push(out);
     return out;
