@@ -51,8 +51,13 @@ export function encodeHmacSecretInput(salts: HmacSecretSalts, ss: SharedSecret):
   return m;
 }
 
-/** Decrypt the key's encrypted outputs (32 or 64 bytes of plaintext). */
-export function decodeHmacSecretOutput(encrypted: unknown, ss: SharedSecret, id = 'hmac-secret'): HmacSecretOutput {
+/**
+ * Decrypt the key's encrypted outputs (32 or 64 bytes of plaintext). With
+ * `saltsSent`, the length must match it exactly (32 bytes for one salt, 64
+ * for two): a second output nobody asked for is a CborError, not an
+ * unrequested `output2` / `prf.results.second`.
+ */
+export function decodeHmacSecretOutput(encrypted: unknown, ss: SharedSecret, id = 'hmac-secret', saltsSent?: 1 | 2): HmacSecretOutput {
   if (!(encrypted instanceof Uint8Array)) throw new CborError('CBOR_TYPE', 'expected a byte string', `authData extensions ${id}`);
   let plain: Uint8Array;
   try {
@@ -64,17 +69,31 @@ export function decodeHmacSecretOutput(encrypted: unknown, ss: SharedSecret, id 
     zeroize(plain);
     throw new CborError('CBOR_TYPE', `decrypted output is ${plain.length} bytes, expected 32 or 64`, `authData extensions ${id}`);
   }
+  if (saltsSent !== undefined && plain.length !== saltsSent * 32) {
+    const n = plain.length;
+    zeroize(plain);
+    throw new CborError('CBOR_TYPE', `decrypted output is ${n} bytes, but ${saltsSent} salt${saltsSent === 1 ? ' was' : 's were'} sent (expected ${saltsSent * 32})`, `authData extensions ${id}`);
+  }
   const out: HmacSecretOutput = { output1: plain.slice(0, 32) };
   if (plain.length === 64) out.output2 = plain.slice(32);
   zeroize(plain);
   return out;
 }
 
+/** How many salts each operation sent, per extension id, so the output length can be checked against it. */
+const saltsSentBy = new WeakMap<ExtensionContext, Map<string, 1 | 2>>();
+
 async function prepareSalts(id: string, input: HmacSecretSalts, ctx: ExtensionContext): Promise<CborValue> {
   requireExtension(ctx.info, id);
   checkSalts(input);
-  return encodeHmacSecretInput(input, await ctx.sharedSecret());
+  const encoded = encodeHmacSecretInput(input, await ctx.sharedSecret());
+  let m = saltsSentBy.get(ctx);
+  if (!m) saltsSentBy.set(ctx, (m = new Map()));
+  m.set(id, input.salt2 ? 2 : 1);
+  return encoded;
 }
+
+const saltsSent = (ctx: ExtensionContext, id: string): 1 | 2 | undefined => saltsSentBy.get(ctx)?.get(id);
 
 /** hmac-secret: create input `true` (output: whether the credential got an HMAC secret); get input salts (output: the HMACs). */
 export const hmacSecret: Ctap2Extension<boolean, boolean, HmacSecretSalts, HmacSecretOutput> = {
@@ -93,7 +112,7 @@ export const hmacSecret: Ctap2Extension<boolean, boolean, HmacSecretSalts, HmacS
   prepareGet: (input, ctx) => prepareSalts('hmac-secret', input, ctx),
   async processGet(out, _unsigned, ctx) {
     if (out === undefined) return undefined;
-    return decodeHmacSecretOutput(out, await ctx.sharedSecret());
+    return decodeHmacSecretOutput(out, await ctx.sharedSecret(), 'hmac-secret', saltsSent(ctx, 'hmac-secret'));
   },
 };
 
@@ -104,6 +123,6 @@ export const hmacSecretMc: Ctap2Extension<HmacSecretSalts, HmacSecretOutput, nev
   prepareCreate: (input, ctx) => prepareSalts('hmac-secret-mc', input, ctx),
   async processCreate(out, _unsigned, ctx) {
     if (out === undefined) return undefined;
-    return decodeHmacSecretOutput(out, await ctx.sharedSecret(), 'hmac-secret-mc');
+    return decodeHmacSecretOutput(out, await ctx.sharedSecret(), 'hmac-secret-mc', saltsSent(ctx, 'hmac-secret-mc'));
   },
 };

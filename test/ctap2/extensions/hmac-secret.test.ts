@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, createHmac } from 'node:crypto';
-import { CborMapReader, decodeCbor, encodeCbor } from '../../../src/cbor/index.js';
+import { CborError, CborMapReader, decodeCbor, encodeCbor } from '../../../src/cbor/index.js';
 import { hmacSha256 } from '../../../src/crypto/hashes.js';
 import { p256PublicFromPrivate } from '../../../src/crypto/primitives.js';
 import { decodeKeyAgreement, SharedSecret } from '../../../src/ctap2/client-pin.js';
@@ -101,6 +101,34 @@ test('one salt gives one output; a wrong-length output is a typed error', () => 
   assert.throws(() => decodeHmacSecretOutput(new Uint8Array(20), ss), /impossible length/);
   assert.throws(() => decodeHmacSecretOutput('x', ss), /byte string/);
 });
+
+for (const protocol of [PIN_PROTOCOL_1, PIN_PROTOCOL_2]) {
+  test(`protocol ${protocol.version}: the output length must match the salts sent (64 bytes for one salt was an unrequested output2)`, async () => {
+    for (const [salts, reply, ok] of [
+      [{ salt1: SALT1 }, 64, false],
+      [{ salt1: SALT1, salt2: SALT2 }, 32, false],
+      [{ salt1: SALT1 }, 32, true],
+      [{ salt1: SALT1, salt2: SALT2 }, 64, true],
+    ] as const) {
+      let shared: Uint8Array | undefined;
+      const ctx = new OperationContext({ extensions: ['hmac-secret'] }, async () => {
+        const e = protocol.encapsulate(AUTH_PUB);
+        shared = protocol.decapsulate(AUTH_PRIV, e.keyAgreement);
+        return new SharedSecret(protocol, e.keyAgreement, e.sharedSecret);
+      });
+      const ext = await prepareExtensions('get', { 'hmac-secret': salts }, ctx);
+      const encrypted = protocol.encrypt(shared!, new Uint8Array(reply).fill(5));
+      const run = processExtensions('get', ext!.keys(), new Map([['hmac-secret', encrypted]]), {}, ctx);
+      if (ok) {
+        const out = (await run)['hmac-secret'] as { output1: Uint8Array; output2?: Uint8Array };
+        assert.equal(out.output2 === undefined, reply === 32);
+      } else {
+        await assert.rejects(run, (e: unknown) => e instanceof CborError && new RegExp(`output is ${reply} bytes, but ${'salt2' in salts ? 2 : 1} salt`).test(e.message));
+      }
+      ctx.destroy();
+    }
+  });
+}
 
 test('hmac-secret on a key without it is refused with CTAP2_ERR_UNSUPPORTED_EXTENSION', async () => {
   const ctx = new OperationContext({ extensions: [] }, () => Promise.reject(new Error('must not fetch')));
