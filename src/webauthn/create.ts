@@ -119,6 +119,8 @@ async function runCreateCtap2(
       throw e;
     }
 
+    opCtx.hold(res.largeBlobKey); // only tells largeBlob.supported; zeroed by opCtx.destroy()
+
     // Response checks (WebAuthn §7.1 steps the client can do).
     const ad = res.authData;
     if (!bytesEqual(ad.rpIdHash, sha256(utf8Encode(s.rpId)))) throw invalidResponse('rpIdHash is not SHA-256 of the RP ID');

@@ -208,6 +208,7 @@ async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: Re
       // A hostile count must not turn into an endless getNextAssertion loop (real keys hold far fewer per RP).
       const total = Math.min(first.numberOfCredentials!, MAX_ACCOUNTS);
       for (let i = 1; i < total; i++) all.push(await getNextAssertion(session, ctx.call()));
+      opCtx.hold(...all.map((r) => r.largeBlobKey)); // every account's largeBlobKey is zeroed when the ceremony ends
       const accounts = all.map((r) => ({ id: r.user?.id ?? new Uint8Array(0), name: r.user?.name, displayName: r.user?.displayName }));
       const choice = await ask(ctx.interaction, { type: 'select-account', accounts, device: ctx.device }, ctx.signal);
       if (choice === undefined) {
@@ -216,6 +217,8 @@ async function runGetCtap2(session: Ctap2Session, info: AuthenticatorInfo, p: Re
       if (choice === null || !Number.isInteger(choice) || choice < 0 || choice >= all.length) throw new WebAuthnError('NotAllowedError', 'No account was chosen.');
       res = all[choice]!;
     }
+
+    opCtx.hold(res.largeBlobKey); // used for the large-blob I/O below, then zeroed by opCtx.destroy()
 
     // Response checks.
     const ad = res.authData;

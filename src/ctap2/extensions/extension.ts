@@ -74,6 +74,7 @@ export class OperationContext implements ExtensionContext {
   readonly #fetch: (opts?: TransactOptions) => Promise<SharedSecret>;
   #pending: Promise<SharedSecret> | undefined;
   #secret: SharedSecret | undefined;
+  readonly #held: Uint8Array[] = [];
 
   constructor(info: FeatureInfo, fetchSharedSecret: (opts?: TransactOptions) => Promise<SharedSecret>) {
     this.info = info;
@@ -85,9 +86,19 @@ export class OperationContext implements ExtensionContext {
     return this.#pending;
   }
 
+  /**
+   * Secrets the operation received and owns (a response's largeBlobKey):
+   * zeroed by destroy(), whatever path the operation leaves by.
+   */
+  hold(...secrets: (Uint8Array | undefined)[]): void {
+    for (const s of secrets) if (s) this.#held.push(s);
+  }
+
   destroy(): void {
     this.#secret?.destroy();
     this.#secret = undefined;
     this.#pending = undefined;
+    for (const s of this.#held) s.fill(0);
+    this.#held.length = 0;
   }
 }
