@@ -1,7 +1,7 @@
 /*
  * Benchmark driver: libfido2 against a CTAPHID-over-UDP key (`ctap virtual serve --udp`),
- * attached through fido_dev_set_io_functions() (the same UDP convention as
- * scripts/interop/libfido2_interop.c: one 64-byte report per datagram, no report id).
+ * attached through fido_dev_set_io_functions() with the I/O callbacks of
+ * scripts/interop/udp_io.h (one 64-byte report per datagram, no report id).
  *
  * Driven by bench/clients.ts over stdin/stdout, one command per line, one answer per line:
  *   setup        -> "ok"            (makes the credential getAssertion uses)
@@ -17,16 +17,13 @@
  * Build: cc libfido2_bench.c $(pkg-config --cflags --libs libfido2) -o libfido2_bench
  * Usage: libfido2_bench HOST PORT
  */
-#include <arpa/inet.h>
 #include <fido.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "../interop/udp_io.h" /* the CTAPHID-over-UDP I/O callbacks the interop programs use */
 
 #ifndef BENCH_LIBFIDO2_VERSION /* -DBENCH_LIBFIDO2_VERSION=\"$(pkg-config --modversion libfido2)\" */
 #define BENCH_LIBFIDO2_VERSION "unknown"
@@ -34,87 +31,10 @@
 #define RP_ID "bench.example.com"
 #define USER_ID "bench-user-libfido2"
 
-struct udp_handle {
-	int fd;
-	struct sockaddr_in peer;
-};
-
-static const char *g_host;
-static int g_port;
 static fido_dev_t *g_dev;
 static unsigned char g_cdh[32];
 static unsigned char g_cred_id[1024];
 static size_t g_cred_id_len;
-
-/* The I/O callbacks below are the ones of scripts/interop/libfido2_interop.c. */
-static void *
-udp_open(const char *path)
-{
-	struct udp_handle *h;
-	struct sockaddr_in local;
-
-	(void)path;
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return NULL;
-	if ((h->fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
-		free(h);
-		return NULL;
-	}
-	memset(&local, 0, sizeof(local));
-	local.sin_family = AF_INET;
-	local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	local.sin_port = 0;
-	if (bind(h->fd, (struct sockaddr *)&local, sizeof(local)) != 0) {
-		close(h->fd);
-		free(h);
-		return NULL;
-	}
-	h->peer.sin_family = AF_INET;
-	h->peer.sin_port = htons((uint16_t)g_port);
-	if (inet_pton(AF_INET, g_host, &h->peer.sin_addr) != 1) {
-		close(h->fd);
-		free(h);
-		return NULL;
-	}
-	return h;
-}
-
-static void
-udp_close(void *handle)
-{
-	struct udp_handle *h = handle;
-	close(h->fd);
-	free(h);
-}
-
-static int
-udp_read(void *handle, unsigned char *buf, size_t len, int ms)
-{
-	struct udp_handle *h = handle;
-	struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
-	unsigned char pkt[256];
-	ssize_t n;
-
-	if (poll(&pfd, 1, ms < 0 ? 15000 : ms) <= 0)
-		return -1;
-	if ((n = recv(h->fd, pkt, sizeof(pkt), 0)) <= 0)
-		return -1;
-	if ((size_t)n > len)
-		n = (ssize_t)len;
-	memcpy(buf, pkt, (size_t)n);
-	return (int)n;
-}
-
-static int
-udp_write(void *handle, const unsigned char *buf, size_t len)
-{
-	struct udp_handle *h = handle;
-	if (len < 2)
-		return -1;
-	if (sendto(h->fd, buf + 1, len - 1, 0, (struct sockaddr *)&h->peer, sizeof(h->peer)) != (ssize_t)(len - 1))
-		return -1;
-	return (int)len;
-}
 
 static double
 clock_us(clockid_t clock)
@@ -224,8 +144,7 @@ run(const char *op, long n)
 int
 main(int argc, char **argv)
 {
-	fido_dev_io_t io = { udp_open, udp_close, udp_read, udp_write };
-	char path[128], line[256], cmd[32], op[32];
+	char line[256], cmd[32], op[32];
 	long n;
 	int r;
 
@@ -233,16 +152,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s HOST PORT\n", argv[0]);
 		return 2;
 	}
-	g_host = argv[1];
-	g_port = atoi(argv[2]);
-	snprintf(path, sizeof(path), "udp:%s:%d", g_host, g_port);
 	for (size_t i = 0; i < sizeof(g_cdh); i++)
 		g_cdh[i] = (unsigned char)i;
 
 	fido_init(0);
 	if ((g_dev = fido_dev_new()) == NULL)
 		return 1;
-	if ((r = fido_dev_set_io_functions(g_dev, &io)) != FIDO_OK || (r = fido_dev_open(g_dev, path)) != FIDO_OK) {
+	if ((r = udp_io_attach(g_dev, argv[1], atoi(argv[2]))) != FIDO_OK) {
 		printf("err fido_dev_open: %s (%d)\n", fido_strerr(r), r);
 		return 1;
 	}

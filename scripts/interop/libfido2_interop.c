@@ -9,100 +9,18 @@
  * Build: cc libfido2_interop.c $(pkg-config --cflags --libs libfido2) -o libfido2_interop
  * Usage: libfido2_interop HOST PORT
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fido.h>
 #include <fido/es256.h>
 #include <fido/eddsa.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "udp_io.h" /* the CTAPHID-over-UDP I/O callbacks */
 
 #define PIN "7305-interop"
 #define RP_ID "interop.example.com"
-
-struct udp_handle {
-	int fd;
-	struct sockaddr_in peer;
-};
-
-static const char *g_host;
-static int g_port;
-
-static void *
-udp_open(const char *path)
-{
-	struct udp_handle *h;
-	struct sockaddr_in local;
-
-	(void)path;
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return NULL;
-	if ((h->fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
-		free(h);
-		return NULL;
-	}
-	memset(&local, 0, sizeof(local));
-	local.sin_family = AF_INET;
-	local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	local.sin_port = 0; /* ephemeral: the server replies to the sender's address */
-	if (bind(h->fd, (struct sockaddr *)&local, sizeof(local)) != 0) {
-		close(h->fd);
-		free(h);
-		return NULL;
-	}
-	h->peer.sin_family = AF_INET;
-	h->peer.sin_port = htons((uint16_t)g_port);
-	if (inet_pton(AF_INET, g_host, &h->peer.sin_addr) != 1) {
-		close(h->fd);
-		free(h);
-		return NULL;
-	}
-	return h;
-}
-
-static void
-udp_close(void *handle)
-{
-	struct udp_handle *h = handle;
-	close(h->fd);
-	free(h);
-}
-
-/* libfido2 reads one 64-byte report (no report id); -1 on timeout or error. */
-static int
-udp_read(void *handle, unsigned char *buf, size_t len, int ms)
-{
-	struct udp_handle *h = handle;
-	struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
-	unsigned char pkt[256];
-	ssize_t n;
-
-	if (poll(&pfd, 1, ms < 0 ? 15000 : ms) <= 0)
-		return -1;
-	if ((n = recv(h->fd, pkt, sizeof(pkt), 0)) <= 0)
-		return -1;
-	if ((size_t)n > len)
-		n = (ssize_t)len;
-	memcpy(buf, pkt, (size_t)n);
-	return (int)n;
-}
-
-/* libfido2 writes the report-id byte (0x00) + 64 bytes; the UDP convention carries the 64 only. */
-static int
-udp_write(void *handle, const unsigned char *buf, size_t len)
-{
-	struct udp_handle *h = handle;
-	if (len < 2)
-		return -1;
-	if (sendto(h->fd, buf + 1, len - 1, 0, (struct sockaddr *)&h->peer, sizeof(h->peer)) != (ssize_t)(len - 1))
-		return -1;
-	return (int)len;
-}
 
 static void
 fail(const char *what, int r)
@@ -167,25 +85,19 @@ verify_assert(fido_assert_t *a, size_t idx, const fido_cred_t *cred, const char 
 int
 main(int argc, char **argv)
 {
-	fido_dev_io_t io = { udp_open, udp_close, udp_read, udp_write };
 	fido_dev_t *dev;
 	fido_cbor_info_t *ci;
-	char path[128];
 	int retries_before, retries_after, r;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s HOST PORT\n", argv[0]);
 		return 2;
 	}
-	g_host = argv[1];
-	g_port = atoi(argv[2]);
-	snprintf(path, sizeof(path), "udp:%s:%d", g_host, g_port);
 
 	fido_init(0);
 	if ((dev = fido_dev_new()) == NULL)
 		fail("fido_dev_new", FIDO_ERR_INTERNAL);
-	CHECK("fido_dev_set_io_functions", fido_dev_set_io_functions(dev, &io));
-	CHECK("fido_dev_open", fido_dev_open(dev, path));
+	CHECK("fido_dev_open", udp_io_attach(dev, argv[1], atoi(argv[2])));
 	if (!fido_dev_is_fido2(dev))
 		fail("fido_dev_is_fido2", FIDO_ERR_INTERNAL);
 

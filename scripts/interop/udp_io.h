@@ -92,22 +92,36 @@ udp_write(void *handle, const unsigned char *buf, size_t len)
 	return (int)len;
 }
 
-/* Opens the served key at host:port through the functions above. */
-static fido_dev_t *
-udp_io_open_dev(const char *host, int port)
+/*
+ * Attaches dev to the served key at host:port through the functions above and opens it:
+ * FIDO_OK or the libfido2 error. The caller reports a failure its own way.
+ */
+static inline int
+udp_io_attach(fido_dev_t *dev, const char *host, int port)
 {
 	static const fido_dev_io_t io = { udp_open, udp_close, udp_read, udp_write };
 	char path[128];
-	fido_dev_t *dev;
 	int r;
 
 	udp_io_host = host;
 	udp_io_port = port;
 	snprintf(path, sizeof(path), "udp:%s:%d", host, port);
+	if ((r = fido_dev_set_io_functions(dev, &io)) != FIDO_OK)
+		return r;
+	return fido_dev_open(dev, path);
+}
+
+/* Opens the served key at host:port; NULL (after a "FAIL open" line on stderr) on failure. */
+static inline fido_dev_t *
+udp_io_open_dev(const char *host, int port)
+{
+	fido_dev_t *dev;
+	int r;
+
 	if ((dev = fido_dev_new()) == NULL)
 		return NULL;
-	if ((r = fido_dev_set_io_functions(dev, &io)) != FIDO_OK || (r = fido_dev_open(dev, path)) != FIDO_OK) {
-		fprintf(stderr, "FAIL open %s: %s (%d)\n", path, fido_strerr(r), r);
+	if ((r = udp_io_attach(dev, host, port)) != FIDO_OK) {
+		fprintf(stderr, "FAIL open udp:%s:%d: %s (%d)\n", host, port, fido_strerr(r), r);
 		fido_dev_free(&dev);
 		return NULL;
 	}
