@@ -1,9 +1,18 @@
 /**
  * What a command gets: its parsed arguments, the output, the PIN source, one
- * AbortSignal (Ctrl-C), and the device named by --device, opened on first use
- * and closed when the command ends.
+ * AbortSignal (Ctrl-C), one Deadline (`--timeout`, the budget of the whole
+ * command), and the device named by --device, opened on first use and closed
+ * when the command ends.
+ *
+ * The budget: every call on the key gets what is left of it, so a command
+ * made of many calls (creds list walks RPs and credentials) ends within
+ * --timeout even when each call is slow, and a touch the key waits for counts
+ * too. Time spent at the CLI's own terminal prompts (PIN entry, a yes/no
+ * confirmation) does not: the clock stops while the person types. register
+ * and login are one WebAuthn ceremony (one call) whose timeout is the budget
+ * left, as a browser's `timeout` option.
  */
-import type { CallOptions } from '../util/deadline.js';
+import { Deadline, DEFAULT_TIMEOUT_MS, type CallOptions } from '../util/deadline.js';
 import type { OpenDeviceOptions, OpenedDevice } from '../device/open.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { UsageError } from './errors.js';
@@ -30,7 +39,14 @@ export interface Context {
   readonly out: Output;
   readonly secrets: SecretSource;
   readonly signal: AbortSignal;
+  /**
+   * The command's signal, and as timeoutMs what is left of its budget, read
+   * when the library starts a call (a getter: an `opts` object taken once at
+   * the top of a command stays current; a spread copies the value left then).
+   */
   callOptions(): CallOptions;
+  /** Run a wait on the person at the terminal with the budget's clock stopped. */
+  userWait<T>(fn: () => Promise<T>): Promise<T>;
   /**
    * The device named by --device (opened once per run, closed at exit). On
    * the webauthn.dll route it rejects with NotSupportedError for the command.
@@ -63,6 +79,9 @@ export class CommandContext implements Context {
   #device: Promise<OpenedDevice> | undefined;
   #route: Promise<CliRoute> | undefined;
   #cleanups: (() => Promise<void> | void)[] = [];
+  #deadline: Deadline;
+  #paused = 0;
+  #pausedLeft = 0;
 
   constructor(init: ContextInit) {
     this.args = init.args;
@@ -71,10 +90,32 @@ export class CommandContext implements Context {
     this.secrets = init.secrets;
     this.signal = init.signal;
     this.#open = init.openDevice;
+    this.#deadline = new Deadline({ signal: this.signal, timeoutMs: this.args.globals.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+    this.secrets.setPromptWrapper((fn) => this.userWait(fn));
+  }
+
+  /** Milliseconds left of the command's budget (frozen while a prompt waits). */
+  remainingMs(): number {
+    return this.#paused > 0 ? this.#pausedLeft : this.#deadline.remaining();
   }
 
   callOptions(): CallOptions {
-    return { signal: this.signal, timeoutMs: this.args.globals.timeoutMs };
+    const ctx = this;
+    return {
+      signal: this.signal,
+      get timeoutMs(): number {
+        return ctx.remainingMs();
+      },
+    };
+  }
+
+  async userWait<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#paused++ === 0) this.#pausedLeft = this.#deadline.remaining();
+    try {
+      return await fn();
+    } finally {
+      if (--this.#paused === 0) this.#deadline = new Deadline({ signal: this.signal, timeoutMs: this.#pausedLeft });
+    }
   }
 
   device(opts: Partial<OpenDeviceOptions> = {}): Promise<OpenedDevice> {
@@ -84,7 +125,7 @@ export class CommandContext implements Context {
         if (route.transport === 'webauthn-dll') throw await unsupported(operationFor(this.args.positionals[0], this.operands[0]), route);
         return this.#open(this.args.globals.device, {
           signal: this.signal,
-          timeoutMs: this.args.globals.timeoutMs,
+          timeoutMs: this.remainingMs(),
           allowRemote: this.args.globals.allowRemote,
           trace: out.verbose ? (line: string) => out.debug(line) : undefined,
           onSelect: out.interactive ? () => out.status('Several keys found: touch the one to use.') : undefined,
@@ -107,7 +148,7 @@ export class CommandContext implements Context {
   async confirm(question: string): Promise<boolean> {
     if (this.args.globals.yes) return true;
     if (!this.out.interactive) throw new UsageError(`${question.replace(/\?$/, '')}: this is destructive; pass --yes to confirm when not on a terminal`);
-    return confirmOnTty(question);
+    return this.userWait(() => confirmOnTty(question));
   }
 
   onExit(fn: () => Promise<void> | void): void {

@@ -43,7 +43,7 @@ export function cliInteraction(ctx: Context, opts: { account?: string | undefine
     'touch-required': () => out.status('Touch your security key.'),
     'uv-retry': async (e) => {
       if (!tty) return false;
-      const answer = await askLine(`Verification failed${e.retriesLeft !== undefined ? ` (${e.retriesLeft} left)` : ''}. Try again? [y/N] `);
+      const answer = await ctx.userWait(() => askLine(`Verification failed${e.retriesLeft !== undefined ? ` (${e.retriesLeft} left)` : ''}. Try again? [y/N] `));
       return /^y(es)?$/i.test(answer.trim());
     },
     'select-account': async (e) => {
@@ -57,7 +57,7 @@ export function cliInteraction(ctx: Context, opts: { account?: string | undefine
         throw new CliError(`the key holds ${e.accounts.length} accounts for this site (${e.accounts.map(label).join(', ')}): choose one with --account NAME`, EXIT.USAGE);
       }
       e.accounts.forEach((a, i) => process.stderr.write(`  ${i + 1}. ${label(a)}\n`));
-      const answer = await askLine(`Which account? [1-${e.accounts.length}] `);
+      const answer = await ctx.userWait(() => askLine(`Which account? [1-${e.accounts.length}] `));
       const n = Number(answer.trim());
       if (!Number.isInteger(n) || n < 1 || n > e.accounts.length) return null;
       return n - 1;

@@ -43,10 +43,16 @@ Global flags:
                      The CTAP_DEVICE environment variable sets the default.
   --allow-remote     let udp:HOST:PORT name a host that is not loopback (default:
                      this machine only; the UDP link is neither encrypted nor authenticated)
-  --timeout MS       budget for each operation on the key (default 30000)
+  --timeout MS       budget of the whole command (default 30000): every call on the key,
+                     a touch the key waits for included, shares it, so a command of many
+                     calls still ends in time (exit 6). The clock stops while you type at
+                     a prompt (PIN, confirmation, account choice). register/login: the
+                     ceremony's timeout. bench: the budget of each call.
   --json             machine-readable output on stdout; errors as
                      {"error":{"name","ctap","message"}} on stderr
-  --verbose, -v      CTAPHID frame trace on stderr (PIN traffic redacted)
+  --verbose, -v      trace of whole CTAPHID messages on stderr, secrets redacted (PIN
+                     traffic, pinUvAuthTokens, largeBlobKeys, hmac-secret and credBlob
+                     outputs)
   --pin-stdin        read the PIN from standard input (one per line: current, then new)
                      CTAP_PIN / CTAP_NEW_PIN in the environment work too. PINs are
                      never taken from the command line; on a terminal you are prompted.

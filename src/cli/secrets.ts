@@ -30,6 +30,7 @@ export class SecretSource {
   #lines: Uint8Array[] | undefined;
   #next = 0;
   #envTaken = new Set<string>();
+  #aroundPrompt: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn();
 
   constructor(opts: SecretSourceOptions) {
     this.#pinStdin = opts.pinStdin;
@@ -73,13 +74,18 @@ export class SecretSource {
         return utf8Encode(fromEnv);
       }
     }
-    if (this.#canPrompt) return this.#prompt(prompt);
+    if (this.#canPrompt) return this.#aroundPrompt(() => this.#prompt(prompt));
     throw new CliError(
       purpose === 'new'
         ? `A new PIN is needed: pass it on standard input with --pin-stdin (after the current PIN, if any) or set ${(opts.envNames ?? ['CTAP_NEW_PIN']).join(' or ')}`
         : 'A PIN is needed: pass it on standard input with --pin-stdin, set CTAP_PIN, or run in a terminal to be prompted',
       EXIT.PIN,
     );
+  }
+
+  /** Wraps each terminal prompt (the CLI stops its --timeout clock while a person types). */
+  setPromptWrapper(wrap: <T>(fn: () => Promise<T>) => Promise<T>): void {
+    this.#aroundPrompt = wrap;
   }
 
   /** Zero whatever stdin lines were not consumed. */

@@ -48,13 +48,15 @@ export const benchCommand: CommandDef = {
   details: `Runs commands that need no touch: CTAPHID PING (57 and 1024 bytes), getInfo, and
 clientPIN getPINRetries / getKeyAgreement where the key has a PIN capability.
 A USB full-speed key moves one 64-byte report per 1 ms frame each way, so PING of
-1024 bytes cannot beat about 2 x 18 ms on real hardware.`,
+1024 bytes cannot beat about 2 x 18 ms on real hardware.
+Unlike other commands, --timeout here bounds each call, not the whole run (-n picks its length).`,
   options: { iterations: { type: 'string', short: 'n' } },
   async run(ctx) {
     noMoreOperands(ctx, 0);
     const n = intOption(ctx.args.values, 'iterations', 1, 100_000) ?? 50;
     const d = await ctx.device();
-    const opts = ctx.callOptions();
+    // the one command whose length the user picks (-n): each call gets --timeout, not a share of it
+    const opts = { signal: ctx.signal, timeoutMs: ctx.args.globals.timeoutMs };
     const tasks: [string, () => Promise<unknown>][] = [];
     const small = randomBytes(57);
     const big = randomBytes(1024);

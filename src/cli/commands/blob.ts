@@ -9,7 +9,7 @@ import { str } from '../args.js';
 import { noMoreOperands, type CommandDef, type Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { pinToken } from '../token.js';
-import { enumerate, find, notFound } from './creds.js';
+import { enumerate, find, notFound, wipe } from './creds.js';
 
 function credentialOption(ctx: Context): Uint8Array | undefined {
   const id = str(ctx.args.values, 'credential');
@@ -21,21 +21,35 @@ function credentialOption(ctx: Context): Uint8Array | undefined {
   }
 }
 
-/** The credential's largeBlobKey, found through credential management (token with cm [+ lbw]). */
+/**
+ * The credential's largeBlobKey, found through credential management (token
+ * with cm [+ lbw]): a copy the caller zeroes; the keys of every enumerated
+ * credential (the match included) are zeroed before this returns or throws.
+ */
 async function largeBlobKeyOf(ctx: Context, id: Uint8Array, write: boolean): Promise<{ key: Uint8Array; blobs: LargeBlobs; rpId: string }> {
   const d = await ctx.device();
   const opts = ctx.callOptions();
   const token = await pinToken(ctx, d, write ? ['cm', 'lbw'] : ['cm']);
   const cm = await CredentialManagement.open(d.session, token, opts);
-  const hit = find(await enumerate(ctx, cm), id);
-  if (!hit) throw notFound();
-  if (!hit.cred.largeBlobKey) {
-    throw new CtapError(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION, {
-      message: 'this credential has no largeBlobKey: it was registered without the largeBlob extension (register with --ext \'{"largeBlob":{"support":"required"}}\')',
-    });
+  const { listed } = await enumerate(ctx, cm);
+  let key: Uint8Array | undefined;
+  try {
+    const hit = find(listed, id);
+    if (!hit) throw notFound();
+    if (!hit.cred.largeBlobKey) {
+      throw new CtapError(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION, {
+        message: 'this credential has no largeBlobKey: it was registered without the largeBlob extension (register with --ext \'{"largeBlob":{"support":"required"}}\')',
+      });
+    }
+    key = hit.cred.largeBlobKey.slice();
+    const blobs = await LargeBlobs.open(d.session, write ? token : undefined, opts);
+    return { key, blobs, rpId: hit.rp.rp.id };
+  } catch (e) {
+    key?.fill(0);
+    throw e;
+  } finally {
+    wipe(listed);
   }
-  const blobs = await LargeBlobs.open(d.session, write ? token : undefined, opts);
-  return { key: hit.cred.largeBlobKey, blobs, rpId: hit.rp.rp.id };
 }
 
 export const blobCommand: CommandDef = {

@@ -1,5 +1,5 @@
 /** `ctap creds list|delete ID|update ID`: discoverable credentials (credentialManagement). */
-import { CredentialManagement, type CredentialInfo, type RpInfo } from '../../ctap2/credential-management.js';
+import { CredentialManagement, type CredentialInfo, type CredentialsMetadata, type RpInfo } from '../../ctap2/credential-management.js';
 import { CtapError, CTAP2_STATUS } from '../../ctap2/status.js';
 import { toHex } from '../../util/bytes.js';
 import { base64urlDecode, base64urlEncode } from '../../webauthn/base64url.js';
@@ -14,9 +14,14 @@ const CRED_PROTECT_NAMES: Readonly<Record<number, string>> = {
   3: 'userVerificationRequired',
 };
 
-interface Listed {
+export interface Listed {
   rp: RpInfo;
   credentials: CredentialInfo[];
+}
+
+export interface Enumerated {
+  meta: CredentialsMetadata;
+  listed: Listed[];
 }
 
 async function manager(ctx: Context): Promise<CredentialManagement> {
@@ -25,12 +30,40 @@ async function manager(ctx: Context): Promise<CredentialManagement> {
   return CredentialManagement.open(d.session, token, ctx.callOptions());
 }
 
-export async function enumerate(ctx: Context, cm: CredentialManagement): Promise<Listed[]> {
+/**
+ * Every discoverable credential. getCredsMetadata comes first: its
+ * existing + remaining is the key's capacity, which CredentialManagement
+ * uses to bound the walk. The credentials carry their largeBlobKeys: the
+ * caller must `wipe()` the result when done (on error too); a walk that
+ * fails half-way wipes what it had read.
+ */
+export async function enumerate(ctx: Context, cm: CredentialManagement): Promise<Enumerated> {
   const opts = ctx.callOptions();
-  const rps = await cm.enumerateRps(opts);
-  const out: Listed[] = [];
-  for (const rp of rps) out.push({ rp, credentials: await cm.enumerateCredentials(rp.rpIDHash, opts) });
-  return out;
+  const meta = await cm.getCredsMetadata(opts);
+  const listed: Listed[] = [];
+  try {
+    const rps = await cm.enumerateRps(opts);
+    for (const rp of rps) listed.push({ rp, credentials: await cm.enumerateCredentials(rp.rpIDHash, opts) });
+  } catch (e) {
+    wipe(listed);
+    throw e;
+  }
+  return { meta, listed };
+}
+
+/** Zero every largeBlobKey the enumeration read (the CLI never shows them). */
+export function wipe(listed: readonly Listed[]): void {
+  for (const l of listed) for (const c of l.credentials) c.largeBlobKey?.fill(0);
+}
+
+/** Run `fn` on the enumerated credentials, wiping their largeBlobKeys afterwards. */
+async function withListed<T>(ctx: Context, cm: CredentialManagement, fn: (e: Enumerated) => Promise<T> | T): Promise<T> {
+  const e = await enumerate(ctx, cm);
+  try {
+    return await fn(e);
+  } finally {
+    wipe(e.listed);
+  }
 }
 
 export function credentialIdArg(ctx: Context, index = 1): Uint8Array {
@@ -69,8 +102,8 @@ creds update ID [--name NAME] [--display-name NAME]`,
       case 'list': {
         noMoreOperands(ctx, 1);
         const cm = await manager(ctx);
-        const meta = await cm.getCredsMetadata(opts);
-        const listed = await enumerate(ctx, cm);
+        const { meta, listed } = await enumerate(ctx, cm);
+        wipe(listed); // only whether a key exists is shown
         const json = {
           existingResidentCredentialsCount: meta.existingResidentCredentialsCount,
           maxPossibleRemainingResidentCredentialsCount: meta.maxPossibleRemainingResidentCredentialsCount,
@@ -113,7 +146,7 @@ creds update ID [--name NAME] [--display-name NAME]`,
         noMoreOperands(ctx, 2);
         const id = credentialIdArg(ctx);
         const cm = await manager(ctx);
-        const hit = find(await enumerate(ctx, cm), id);
+        const hit = await withListed(ctx, cm, (e) => find(e.listed, id));
         if (!hit) throw notFound();
         if (!(await ctx.confirm(`Delete the credential of ${userLabel(hit.cred)} for ${hit.rp.rp.id}? This cannot be undone`))) {
           ctx.out.line('Nothing deleted.');
@@ -130,7 +163,7 @@ creds update ID [--name NAME] [--display-name NAME]`,
         const displayName = str(ctx.args.values, 'display-name');
         if (name === undefined && displayName === undefined) throw new UsageError('creds update needs --name and/or --display-name');
         const cm = await manager(ctx);
-        const hit = find(await enumerate(ctx, cm), id);
+        const hit = await withListed(ctx, cm, (e) => find(e.listed, id));
         if (!hit) throw notFound();
         const user = { id: hit.cred.user.id, name: name ?? hit.cred.user.name, displayName: displayName ?? hit.cred.user.displayName };
         await cm.updateUserInformation(hit.cred.credentialID, user, opts);

@@ -9,7 +9,13 @@ import { CliError, EXIT, UsageError } from '../errors.js';
 async function newPin(ctx: Context, envNames?: readonly string[]): Promise<Uint8Array> {
   const pin = await ctx.secrets.pin('new', 'New PIN: ', envNames ? { envNames } : {});
   if (ctx.out.interactive && !ctx.args.globals.pinStdin && process.stdin.isTTY) {
-    const again = await ctx.secrets.pin('new', 'Repeat the new PIN: ');
+    let again: Uint8Array;
+    try {
+      again = await ctx.secrets.pin('new', 'Repeat the new PIN: ');
+    } catch (e) {
+      pin.fill(0); // Ctrl-C at the second prompt
+      throw e;
+    }
     const same = bytesEqual(pin, again);
     again.fill(0);
     if (!same) {
@@ -72,7 +78,7 @@ CTAP_PIN (current) and CTAP_NEW_PIN (new; "pin set" also takes CTAP_PIN). They a
         const d = await ctx.device();
         const cp = new ClientPin(d.session);
         await cp.info(opts); // checks clientPIN support
-  const info = await d.session.getInfo(opts);
+        const info = await d.session.getInfo(opts);
         if (getOption(info, 'clientPin') === true) throw new CliError('A PIN is already set on this key: use `ctap pin change`.', EXIT.PIN, 'CTAP2_ERR_NOT_ALLOWED');
         // no current PIN exists, so CTAP_PIN is accepted as the new one too
         const pin = await newPin(ctx, ['CTAP_NEW_PIN', 'CTAP_PIN']);
