@@ -26,9 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import fido2  # noqa: E402
 from fido2.ctap2 import Ctap2  # noqa: E402
-from fido2.hid import CtapHidDevice  # noqa: E402
-from fido2.hid.base import HidDescriptor  # noqa: E402
-from pyfido2_interop import UdpConnection  # noqa: E402  (one 64-byte report per datagram)
+from udp_hid import open_device  # noqa: E402  (one 64-byte report per datagram)
 
 RP = {"id": "bench.example.com", "name": "Bench RP"}
 USER = {"id": b"bench-user-python", "name": "bench", "displayName": "Bench"}
@@ -39,7 +37,7 @@ PING = {"ping1k": bytes(i & 0xFF for i in range(1024)), "ping7k": bytes(i & 0xFF
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
-    dev = CtapHidDevice(HidDescriptor("udp:%s:%d" % (host, port), 0, 0, 64, 64), UdpConnection(host, port))
+    dev = open_device(host, port)
     ctap2 = Ctap2(dev)
     allow = None
 

@@ -22,52 +22,26 @@ Usage: pyfido2_extras.py HOST PORT ctap2|u2f
 """
 import hashlib
 import os
-import socket
 import sys
 
 from cryptography.exceptions import InvalidSignature
-from fido2.attestation import Attestation, AttestationType
 from fido2.client import Fido2Client
 from fido2.ctap import CtapError
 from fido2.ctap1 import APDU, ApduError, Ctap1
 from fido2.ctap2 import Config, Ctap2, ClientPin, CredentialManagement, LargeBlobs
 from fido2.ctap2.extensions import CredProtectExtension
 from fido2.ctap2.pin import PinProtocolV1
-from fido2.hid import CtapHidDevice
-from fido2.hid.base import CtapHidConnection, HidDescriptor
 from fido2.server import Fido2Server
 from fido2.webauthn import PublicKeyCredentialRpEntity
+
+from pyfido2_interop import ok, verify_attestation
+from udp_hid import open_device
 
 PIN = "6274-extras"
 NEW_PIN = "9135-extras-changed"  # 19 code points: satisfies the raised minimum length
 ORIGIN = "https://extras.example.com"
 RP = PublicKeyCredentialRpEntity("extras.example.com", "Extras RP")
 ES256 = [{"type": "public-key", "alg": -7}]
-
-
-class UdpConnection(CtapHidConnection):
-    """One 64-byte CTAPHID report per datagram, no report id (the simulator convention)."""
-
-    def __init__(self, host, port):
-        self.addr = (host, port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(15)
-
-    def write_packet(self, data):
-        assert len(data) == 64, len(data)
-        self.sock.sendto(bytes(data), self.addr)
-
-    def read_packet(self):
-        data, _ = self.sock.recvfrom(256)
-        return data
-
-    def close(self):
-        self.sock.close()
-
-
-def ok(step):
-    print("ok", step, flush=True)
 
 
 def expect_ctap_error(code, fn, *args, **kwargs):
@@ -78,19 +52,6 @@ def expect_ctap_error(code, fn, *args, **kwargs):
         assert e.code == code, "expected %r, got %r" % (code, e.code)
         return
     raise AssertionError("expected CtapError %r, the call succeeded" % code)
-
-
-def verify_attestation(attestation_object, client_data_hash):
-    """python-fido2's own verifier for the statement's format (packed, fido-u2f)."""
-    verifier = Attestation.for_type(attestation_object.fmt)()
-    result = verifier.verify(attestation_object.att_statement, attestation_object.auth_data, client_data_hash)
-    if result.attestation_type not in (AttestationType.BASIC, AttestationType.SELF):
-        raise ValueError("unexpected attestation type %r" % result.attestation_type)
-    return result
-
-
-def open_device(host, port):
-    return CtapHidDevice(HidDescriptor("udp:%s:%d" % (host, port), 0, 0, 64, 64), UdpConnection(host, port))
 
 
 def make_resident(ctap2, client_pin, rp, user, extensions=None):

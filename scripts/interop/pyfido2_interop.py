@@ -9,7 +9,6 @@ a PIN token, a wrong PIN that lowers the retry count, and verification of every 
 
 Usage: pyfido2_interop.py HOST PORT
 """
-import socket
 import sys
 
 from fido2.attestation import Attestation, AttestationType
@@ -17,38 +16,18 @@ from fido2.client import Fido2Client
 from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2, ClientPin
 from fido2.ctap2.pin import PinProtocolV1
-from fido2.hid import CtapHidDevice
-from fido2.hid.base import CtapHidConnection, HidDescriptor
 from fido2.server import Fido2Server
 from fido2.webauthn import PublicKeyCredentialRpEntity
+
+from udp_hid import open_device
 
 PIN = "4821-interop"
 ORIGIN = "https://interop.example.com"
 RP = PublicKeyCredentialRpEntity("interop.example.com", "Interop RP")
 
 
-class UdpConnection(CtapHidConnection):
-    """One 64-byte CTAPHID report per datagram, no report id (the SoloKeys/CanoKey convention)."""
-
-    def __init__(self, host, port):
-        self.addr = (host, port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(15)
-
-    def write_packet(self, data):
-        assert len(data) == 64, len(data)
-        self.sock.sendto(bytes(data), self.addr)
-
-    def read_packet(self):
-        data, _ = self.sock.recvfrom(256)
-        return data
-
-    def close(self):
-        self.sock.close()
-
-
 def verify_attestation(attestation_object, client_data_hash):
+    """python-fido2's own verifier for the statement's format (packed, fido-u2f)."""
     verifier = Attestation.for_type(attestation_object.fmt)()
     result = verifier.verify(attestation_object.att_statement, attestation_object.auth_data, client_data_hash)
     if result.attestation_type not in (AttestationType.BASIC, AttestationType.SELF):
@@ -83,7 +62,7 @@ def authenticate(client, server, credentials, allow, uv, pin=None):
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
-    dev = CtapHidDevice(HidDescriptor("udp:%s:%d" % (host, port), 0, 0, 64, 64), UdpConnection(host, port))
+    dev = open_device(host, port)
     ctap2 = Ctap2(dev)
     info = ctap2.info
     assert "FIDO_2_1" in info.versions and "FIDO_2_0" in info.versions, info.versions
