@@ -11,21 +11,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import { loadVectors } from '../helpers/vectors.js';
-import { buildStub, clearRecord, koffiSkipReason, readRecord, stubEnv, stubSkipReason, writeCanned, type BuiltStub } from '../helpers/webauthn-dll-stub/build.js';
+import { buildStubWithW3cVector, clearRecord, koffiSkipReason, readRecord, saveEnv, stubEnv, stubSkipReason, w3cNoneEs256, type BuiltStub } from '../helpers/webauthn-dll-stub/build.js';
 import { registerMainHandlers } from '../../src/electron/main.js';
 import { exposeInRenderer } from '../../src/electron/preload.js';
 import { base64urlEncode } from '../../src/webauthn/base64url.js';
 import { FakeElectron, type FakeWindow } from './fake-electron.js';
 
 const skip = stubSkipReason() ?? koffiSkipReason();
-const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const reg = loadVectors('webauthn-registrations').find((v) => v.id === 'w3c-l3-reg-none-es256')!;
-const auth = loadVectors('webauthn-authentications').find((v) => v.id === 'w3c-l3-auth-none-es256')!;
-const credentialId = hex(auth['input_credential_id'] as string);
-const cose = new Uint8Array(Buffer.from(auth['input_credential_public_key_cose'] as string, 'hex'));
-const userHandle = new Uint8Array([0x75, 0x73, 0x65, 0x72, 0x2d, 0x31]);
-const loginChallenge = hex((auth.expected['clientData'] as { challenge_bytes: string }).challenge_bytes);
+const { credentialId, cose, userHandle, loginChallenge } = w3cNoneEs256();
 const ORIGIN = 'https://example.org';
 const RP = 'example.org';
 
@@ -47,23 +40,12 @@ async function inPage(win: FakeWindow, expr: string): Promise<{ ok: true; value:
 
 describe('Electron bridge on the webauthn.dll route (stand-in library)', { skip }, () => {
   let stub: BuiltStub;
-  const saved = { ...process.env };
+  const restoreEnv = saveEnv();
   before(() => {
-    stub = buildStub();
-    writeCanned(stub, {
-      attestationObject: hex(reg.input),
-      authenticatorData: hex((reg.expected['attestationObject'] as { authData: string }).authData),
-      credentialId,
-      attStmt: new Uint8Array([0xa0]),
-      fmt: 'none',
-      assertionAuthenticatorData: hex(auth.input),
-      signature: hex(auth['input_signature'] as string),
-      userHandle,
-    });
+    stub = buildStubWithW3cVector();
   });
   after(() => {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
+    restoreEnv();
     stub?.cleanup();
   });
 

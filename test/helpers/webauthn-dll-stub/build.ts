@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadVectors } from '../vectors.js';
 
 export const STUB_DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -106,4 +107,56 @@ export function stubEnv(stub: BuiltStub, extra: Record<string, string | undefine
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+}
+
+const hexBytes = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
+
+/**
+ * The W3C WebAuthn L3 §16 "ES256 Credential with No Attestation" vector (RP example.org)
+ * the route tests have the stand-in answer with, whatever it is asked. A login that passes
+ * loginChallenge makes our clientDataJSON byte-identical to the vector's, so the vector's
+ * signature covers it.
+ */
+export function w3cNoneEs256() {
+  const reg = loadVectors('webauthn-registrations').find((v) => v.id === 'w3c-l3-reg-none-es256')!;
+  const auth = loadVectors('webauthn-authentications').find((v) => v.id === 'w3c-l3-auth-none-es256')!;
+  return {
+    reg,
+    auth,
+    credentialId: hexBytes(auth['input_credential_id'] as string),
+    cose: hexBytes(auth['input_credential_public_key_cose'] as string),
+    /** "user-1": the user handle the stand-in returns when it is canned (withW3cVector). */
+    userHandle: new Uint8Array([0x75, 0x73, 0x65, 0x72, 0x2d, 0x31]),
+    loginChallenge: hexBytes((auth.expected['clientData'] as { challenge_bytes: string }).challenge_bytes),
+  };
+}
+
+/**
+ * Builds the stand-in (once per process) and cans the w3cNoneEs256() attestation and
+ * assertion, with its userHandle unless userHandle is false, plus any extra values.
+ */
+export function buildStubWithW3cVector(options: { userHandle?: boolean; extra?: Record<string, Uint8Array | string> } = {}): BuiltStub {
+  const v = w3cNoneEs256();
+  const stub = buildStub();
+  writeCanned(stub, {
+    attestationObject: hexBytes(v.reg.input),
+    authenticatorData: hexBytes((v.reg.expected['attestationObject'] as { authData: string }).authData),
+    credentialId: v.credentialId,
+    attStmt: new Uint8Array([0xa0]),
+    fmt: 'none',
+    assertionAuthenticatorData: hexBytes(v.auth.input),
+    signature: hexBytes(v.auth['input_signature'] as string),
+    ...(options.userHandle === false ? {} : { userHandle: v.userHandle }),
+    ...options.extra,
+  });
+  return stub;
+}
+
+/** Snapshots process.env; the function returned puts it back (for after(), once stubEnv() has changed it). */
+export function saveEnv(): () => void {
+  const saved = { ...process.env };
+  return () => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  };
 }

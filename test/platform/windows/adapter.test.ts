@@ -8,8 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import { loadVectors } from '../../helpers/vectors.js';
-import { buildStub, clearRecord, koffiSkipReason, readRecord, stubEnv, stubSkipReason, writeCanned, type BuiltStub } from '../../helpers/webauthn-dll-stub/build.js';
+import { buildStubWithW3cVector, clearRecord, koffiSkipReason, readRecord, stubEnv, stubSkipReason, w3cNoneEs256, type BuiltStub } from '../../helpers/webauthn-dll-stub/build.js';
 import { runCreateViaWebAuthnDll, runGetViaWebAuthnDll, webAuthnDllRoute } from '../../../src/platform/windows/adapter.js';
 import { normalizeCreationOptions, normalizeRequestOptions } from '../../../src/webauthn/options.js';
 import { buildClientData } from '../../../src/webauthn/client-data.js';
@@ -18,25 +17,14 @@ import { WebAuthnError } from '../../../src/webauthn/errors.js';
 
 const skip = stubSkipReason() ?? koffiSkipReason();
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const reg = loadVectors('webauthn-registrations').find((v) => v.id === 'w3c-l3-reg-none-es256')!;
-const auth = loadVectors('webauthn-authentications').find((v) => v.id === 'w3c-l3-auth-none-es256')!;
-const credentialId = hex(auth['input_credential_id'] as string);
-const cose = new Uint8Array(Buffer.from(auth['input_credential_public_key_cose'] as string, 'hex'));
+const { auth, credentialId, cose } = w3cNoneEs256();
 const origin = 'https://example.org';
 
 describe('WebAuthn client adapter over the webauthn.dll binding', { skip }, () => {
   let stub: BuiltStub;
   before(() => {
-    stub = buildStub();
-    writeCanned(stub, {
-      attestationObject: hex(reg.input),
-      authenticatorData: hex((reg.expected['attestationObject'] as { authData: string }).authData),
-      credentialId,
-      attStmt: new Uint8Array([0xa0]),
-      fmt: 'none',
-      assertionAuthenticatorData: hex(auth.input),
-      signature: hex(auth['input_signature'] as string),
-    });
+    // No userHandle canned: the assertion comes back without one.
+    stub = buildStubWithW3cVector({ userHandle: false });
   });
   after(() => stub?.cleanup());
 

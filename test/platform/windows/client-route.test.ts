@@ -15,8 +15,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import { loadVectors } from '../../helpers/vectors.js';
-import { buildStub, clearRecord, koffiSkipReason, readRecord, stubEnv, stubSkipReason, writeCanned, type BuiltStub, type StubCall } from '../../helpers/webauthn-dll-stub/build.js';
+import { buildStubWithW3cVector, clearRecord, koffiSkipReason, readRecord, saveEnv, stubEnv, stubSkipReason, w3cNoneEs256, type BuiltStub, type StubCall } from '../../helpers/webauthn-dll-stub/build.js';
 import { createWebAuthnClient } from '../../../src/index.js';
 import { ceremonyRouteFor } from '../../../src/platform/windows/client-route.js';
 import { structVersionsFor } from '../../../src/platform/windows/api-versions.js';
@@ -31,15 +30,9 @@ import { HidError } from '../../../src/hid/errors.js';
 import { bench } from '../../webauthn/harness.js';
 
 const skip = stubSkipReason() ?? koffiSkipReason();
-const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array | ArrayBuffer): string => Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b).toString('hex');
 
-const reg = loadVectors('webauthn-registrations').find((v) => v.id === 'w3c-l3-reg-none-es256')!;
-const auth = loadVectors('webauthn-authentications').find((v) => v.id === 'w3c-l3-auth-none-es256')!;
-const credentialId = hex(auth['input_credential_id'] as string);
-const cose = new Uint8Array(Buffer.from(auth['input_credential_public_key_cose'] as string, 'hex'));
-const userHandle = new Uint8Array([0x75, 0x73, 0x65, 0x72, 0x2d, 0x31]);
-const loginChallenge = hex((auth.expected['clientData'] as { challenge_bytes: string }).challenge_bytes);
+const { auth, credentialId, cose, userHandle, loginChallenge } = w3cNoneEs256();
 const ORIGIN = 'https://example.org';
 const RP = 'example.org';
 
@@ -71,24 +64,12 @@ function creationOptions(challenge: Uint8Array) {
 
 describe('WebAuthnClient on the webauthn.dll route (stand-in library)', { skip }, () => {
   let stub: BuiltStub;
-  const saved = { ...process.env };
+  const restoreEnv = saveEnv();
   before(() => {
-    stub = buildStub();
-    writeCanned(stub, {
-      attestationObject: hex(reg.input),
-      authenticatorData: hex((reg.expected['attestationObject'] as { authData: string }).authData),
-      credentialId,
-      attStmt: new Uint8Array([0xa0]),
-      fmt: 'none',
-      assertionAuthenticatorData: hex(auth.input),
-      signature: hex(auth['input_signature'] as string),
-      userHandle,
-      credBlob: new Uint8Array([0xcb, 0x01]),
-    });
+    stub = buildStubWithW3cVector({ extra: { credBlob: new Uint8Array([0xcb, 0x01]) } });
   });
   after(() => {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
+    restoreEnv();
     stub?.cleanup();
   });
 
