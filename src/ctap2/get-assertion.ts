@@ -10,8 +10,7 @@ import {
   type PublicKeyCredentialDescriptor,
   type PublicKeyCredentialUserEntity,
 } from './entities.js';
-import { getOption } from './get-info.js';
-import { encodeExtensions, encodeOptions, type CommandOptions, type ExtensionInputs } from './make-credential.js';
+import { checkCeremonyAgainstInfo, setCeremonyParameters, type CommandOptions, type ExtensionInputs } from './make-credential.js';
 import type { Ctap2Session } from './session.js';
 import { CtapError } from './status.js';
 
@@ -63,15 +62,7 @@ export function encodeGetAssertionRequest(req: GetAssertionRequest): Map<CborKey
   m.set(K.rpId, req.rpId);
   m.set(K.clientDataHash, req.clientDataHash);
   if (req.allowList?.length) m.set(K.allowList, req.allowList.map(encodeCredentialDescriptor));
-  const ext = encodeExtensions(req.extensions);
-  if (ext) m.set(K.extensions, ext);
-  const opts = encodeOptions(req.options);
-  if (opts) m.set(K.options, opts);
-  if (req.pinUvAuthParam !== undefined) m.set(K.pinUvAuthParam, req.pinUvAuthParam);
-  if (req.pinUvAuthProtocol !== undefined) m.set(K.pinUvAuthProtocol, req.pinUvAuthProtocol);
-  if (req.enterpriseAttestation !== undefined) m.set(K.enterpriseAttestation, req.enterpriseAttestation);
-  if (req.attestationFormatsPreference !== undefined) m.set(K.attestationFormatsPreference, [...req.attestationFormatsPreference]);
-  return m;
+  return setCeremonyParameters(m, K, req);
 }
 
 export interface GetAssertionResponse {
@@ -123,15 +114,7 @@ export function decodeGetAssertionResponse(value: unknown, opts?: ParseAuthentic
 export async function getAssertion(session: Ctap2Session, req: GetAssertionRequest, opts?: TransactOptions): Promise<GetAssertionResponse> {
   const params = encodeGetAssertionRequest(req);
   const info = session.cachedInfo ?? (await session.getInfo(opts)); // also gives the maxMsgSize the request must fit
-  if (req.options?.uv && getOption(info, 'uv') === undefined) {
-    throw new CtapError(0x2b, { command: CTAP2_CMD.getAssertion, message: 'the key has no built-in user verification (use a PIN instead)' });
-  }
-  if (req.allowList && info.maxCredentialCountInList !== undefined && req.allowList.length > info.maxCredentialCountInList) {
-    throw new CtapError(0x15, {
-      command: CTAP2_CMD.getAssertion,
-      message: `the allowList has ${req.allowList.length} entries, the key accepts ${info.maxCredentialCountInList} (send it in batches)`,
-    });
-  }
+  checkCeremonyAgainstInfo(info, CTAP2_CMD.getAssertion, req.options?.uv, req.allowList, 'allowList');
   const { value } = await session.send(CTAP2_CMD.getAssertion, params, opts);
   const res = decodeGetAssertionResponse(value);
   if (!res.credential && req.allowList?.length === 1) res.credential = { ...req.allowList[0]! };

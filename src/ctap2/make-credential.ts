@@ -13,7 +13,7 @@ import {
   type PublicKeyCredentialRpEntity,
   type PublicKeyCredentialUserEntity,
 } from './entities.js';
-import { getOption, supportsOption } from './get-info.js';
+import { getOption, supportsOption, type AuthenticatorInfo } from './get-info.js';
 import type { Ctap2Session } from './session.js';
 import { CtapError } from './status.js';
 
@@ -80,6 +80,45 @@ export function encodeExtensions(ext: ExtensionInputs | undefined): Map<string, 
   return m.size ? m : undefined;
 }
 
+/** The request members makeCredential and getAssertion share, each under its command's key. */
+type CeremonyParameters = Pick<MakeCredentialRequest, 'extensions' | 'options' | 'pinUvAuthParam' | 'pinUvAuthProtocol' | 'enterpriseAttestation' | 'attestationFormatsPreference'>;
+type CeremonyParameterKeys = { readonly [K in keyof CeremonyParameters]-?: number };
+
+/** Sets the shared members (extensions onward) that req carries into the parameter map m, under keys K. */
+export function setCeremonyParameters(m: Map<CborKey, CborValue>, K: CeremonyParameterKeys, req: CeremonyParameters): Map<CborKey, CborValue> {
+  const ext = encodeExtensions(req.extensions);
+  if (ext) m.set(K.extensions, ext);
+  const opts = encodeOptions(req.options);
+  if (opts) m.set(K.options, opts);
+  if (req.pinUvAuthParam !== undefined) m.set(K.pinUvAuthParam, req.pinUvAuthParam);
+  if (req.pinUvAuthProtocol !== undefined) m.set(K.pinUvAuthProtocol, req.pinUvAuthProtocol);
+  if (req.enterpriseAttestation !== undefined) m.set(K.enterpriseAttestation, req.enterpriseAttestation);
+  if (req.attestationFormatsPreference !== undefined) m.set(K.attestationFormatsPreference, [...req.attestationFormatsPreference]);
+  return m;
+}
+
+/**
+ * What makeCredential and getAssertion check against getInfo before sending: built-in UV
+ * when options.uv asks for it, and the exclude/allow list within maxCredentialCountInList.
+ */
+export function checkCeremonyAgainstInfo(
+  info: AuthenticatorInfo,
+  command: number,
+  uv: boolean | undefined,
+  list: readonly unknown[] | undefined,
+  listName: 'excludeList' | 'allowList',
+): void {
+  if (uv && getOption(info, 'uv') === undefined) {
+    throw new CtapError(0x2b, { command, message: 'the key has no built-in user verification (use a PIN instead)' });
+  }
+  if (list && info.maxCredentialCountInList !== undefined && list.length > info.maxCredentialCountInList) {
+    throw new CtapError(0x15, {
+      command,
+      message: `the ${listName} has ${list.length} entries, the key accepts ${info.maxCredentialCountInList} (send it in batches)`,
+    });
+  }
+}
+
 function checkBytes(v: Uint8Array, name: string, length?: number): void {
   if (!(v instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
   if (length !== undefined && v.length !== length) throw new RangeError(`${name} must be ${length} bytes, got ${v.length}`);
@@ -103,15 +142,7 @@ export function encodeMakeCredentialRequest(req: MakeCredentialRequest): Map<Cbo
   m.set(K.user, encodeUserEntity(req.user));
   m.set(K.pubKeyCredParams, req.pubKeyCredParams.map(encodeCredentialParameters));
   if (req.excludeList?.length) m.set(K.excludeList, req.excludeList.map(encodeCredentialDescriptor));
-  const ext = encodeExtensions(req.extensions);
-  if (ext) m.set(K.extensions, ext);
-  const opts = encodeOptions(req.options);
-  if (opts) m.set(K.options, opts);
-  if (req.pinUvAuthParam !== undefined) m.set(K.pinUvAuthParam, req.pinUvAuthParam);
-  if (req.pinUvAuthProtocol !== undefined) m.set(K.pinUvAuthProtocol, req.pinUvAuthProtocol);
-  if (req.enterpriseAttestation !== undefined) m.set(K.enterpriseAttestation, req.enterpriseAttestation);
-  if (req.attestationFormatsPreference !== undefined) m.set(K.attestationFormatsPreference, [...req.attestationFormatsPreference]);
-  return m;
+  return setCeremonyParameters(m, K, req);
 }
 
 export interface MakeCredentialResponse {
@@ -160,15 +191,7 @@ export async function makeCredential(session: Ctap2Session, req: MakeCredentialR
   if (req.options?.rk && !supportsOption(info, 'rk')) {
     throw new CtapError(0x2b, { command: CTAP2_CMD.makeCredential, message: 'the key cannot store discoverable (resident) credentials' });
   }
-  if (req.options?.uv && getOption(info, 'uv') === undefined) {
-    throw new CtapError(0x2b, { command: CTAP2_CMD.makeCredential, message: 'the key has no built-in user verification (use a PIN instead)' });
-  }
-  if (req.excludeList && info.maxCredentialCountInList !== undefined && req.excludeList.length > info.maxCredentialCountInList) {
-    throw new CtapError(0x15, {
-      command: CTAP2_CMD.makeCredential,
-      message: `the excludeList has ${req.excludeList.length} entries, the key accepts ${info.maxCredentialCountInList} (send it in batches)`,
-    });
-  }
+  checkCeremonyAgainstInfo(info, CTAP2_CMD.makeCredential, req.options?.uv, req.excludeList, 'excludeList');
   const { value } = await session.send(CTAP2_CMD.makeCredential, params, opts);
   return decodeMakeCredentialResponse(value);
 }
