@@ -13,8 +13,7 @@
  * The key source is abstract (list / open / watch) so tests race several
  * virtual keys; `hidDeviceSource()` is the real one over node-hid.
  */
-import { makeCredential } from '../ctap2/make-credential.js';
-import { selection } from '../ctap2/selection.js';
+import { selection, waitForTouchByMakeCredential } from '../ctap2/selection.js';
 import { isCtap21 } from '../ctap2/get-info.js';
 import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
 import { Ctap1Session } from '../ctap1/session.js';
@@ -77,23 +76,7 @@ export async function waitForTouchOn(handle: AuthenticatorHandle, opts: Transact
       if (!(e instanceof CtapError) || e.status !== CTAP2_STATUS.CTAP1_ERR_INVALID_COMMAND) throw e;
     }
   }
-  try {
-    await makeCredential(
-      session,
-      {
-        clientDataHash: new Uint8Array(32),
-        rp: { id: '.dummy' },
-        user: { id: new Uint8Array([1]), name: 'dummy' },
-        pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-        pinUvAuthParam: new Uint8Array(0),
-        pinUvAuthProtocol: 1,
-      },
-      opts,
-    );
-  } catch (e) {
-    if (e instanceof CtapError && (e.status === CTAP2_STATUS.CTAP2_ERR_PIN_NOT_SET || e.status === CTAP2_STATUS.CTAP2_ERR_PIN_INVALID)) return;
-    throw e;
-  }
+  await waitForTouchByMakeCredential(session, opts);
 }
 
 interface Candidate {

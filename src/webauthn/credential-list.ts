@@ -8,8 +8,7 @@
  * a touch, which credentials the key holds.
  */
 import { getAssertion } from '../ctap2/get-assertion.js';
-import { makeCredential } from '../ctap2/make-credential.js';
-import { selection } from '../ctap2/selection.js';
+import { selection, waitForTouchByMakeCredential } from '../ctap2/selection.js';
 import { isCtap21, type AuthenticatorInfo } from '../ctap2/get-info.js';
 import type { Ctap2Session } from '../ctap2/session.js';
 import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
@@ -119,21 +118,5 @@ export async function waitForTouch(session: Ctap2Session, info: AuthenticatorInf
     await selection(session, ctx.call());
     return;
   }
-  try {
-    await makeCredential(
-      session,
-      {
-        clientDataHash: new Uint8Array(32),
-        rp: { id: '.dummy' },
-        user: { id: new Uint8Array([1]), name: 'dummy' },
-        pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-        pinUvAuthParam: new Uint8Array(0),
-        pinUvAuthProtocol: 1,
-      },
-      ctx.call(),
-    );
-  } catch (e) {
-    if (e instanceof CtapError && (e.status === CTAP2_STATUS.CTAP2_ERR_PIN_NOT_SET || e.status === CTAP2_STATUS.CTAP2_ERR_PIN_INVALID)) return;
-    throw e;
-  }
+  await waitForTouchByMakeCredential(session, ctx.call());
 }
