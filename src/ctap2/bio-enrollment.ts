@@ -9,7 +9,7 @@ import type { TransactOptions } from '../ctaphid/transport.js';
 import { throwIfAborted } from '../util/deadline.js';
 import { CTAP2_CMD } from './commands.js';
 import type { PinUvAuthToken } from './client-pin.js';
-import { infoOption, PERMISSION, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
+import { infoOption, PERMISSION, requirePermission, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
 import type { Ctap2Session } from './session.js';
 import { CTAP2_STATUS, CtapError } from './status.js';
 
@@ -218,7 +218,7 @@ export class FingerprintEnrollment {
   constructor(session: Ctap2Session, token: PinUvAuthToken, info: FeatureInfo) {
     const command = bioEnrollmentCommand(info);
     if (command === undefined) throw unsupported();
-    if (token.permissions !== 0 && (token.permissions & PERMISSION.be) === 0) throw new TypeError('the pinUvAuthToken lacks the be (bio enrollment) permission');
+    requirePermission(token, PERMISSION.be, 'be (bio enrollment)');
     this.session = session;
     this.token = token;
     this.command = command;

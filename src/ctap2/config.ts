@@ -7,7 +7,7 @@ import { encodeCbor, type CborValue } from '../cbor/index.js';
 import type { TransactOptions } from '../ctaphid/transport.js';
 import { CTAP2_CMD } from './commands.js';
 import type { PinUvAuthToken } from './client-pin.js';
-import { infoOption, PERMISSION, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
+import { infoOption, PERMISSION, requirePermission, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
 import type { Ctap2Session } from './session.js';
 import { CTAP2_STATUS } from './status.js';
 
@@ -82,9 +82,7 @@ export class AuthenticatorConfig {
     if (infoOption(info, 'authnrCfg') !== true) {
       throw new UnsupportedFeatureError('authnrCfg', 'this key does not support authenticatorConfig (getInfo lacks the authnrCfg option)', { command: CTAP2_CMD.config });
     }
-    if (token && token.permissions !== 0 && (token.permissions & PERMISSION.acfg) === 0) {
-      throw new TypeError('the pinUvAuthToken lacks the acfg (authenticator configuration) permission');
-    }
+    requirePermission(token, PERMISSION.acfg, 'acfg (authenticator configuration)');
     this.session = session;
     this.info = info;
     this.token = token;

@@ -19,7 +19,7 @@ import {
 import type { TransactOptions } from '../ctaphid/transport.js';
 import { CTAP2_CMD } from './commands.js';
 import type { PinUvAuthToken } from './client-pin.js';
-import { infoOption, PERMISSION, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
+import { infoOption, PERMISSION, requirePermission, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
 import type { Ctap2Session } from './session.js';
 import { CTAP2_STATUS, CtapError } from './status.js';
 
@@ -182,9 +182,7 @@ export class CredentialManagement {
       });
     }
     // cm, or (CTAP 2.2) pcmr for the read-only subcommands; a legacy token (0) is the key's to judge.
-    if (token.permissions !== 0 && (token.permissions & (PERMISSION.cm | PERMISSION.pcmr)) === 0) {
-      throw new TypeError('the pinUvAuthToken lacks the cm (credential management) permission');
-    }
+    requirePermission(token, PERMISSION.cm | PERMISSION.pcmr, 'cm (credential management)');
     this.session = session;
     this.token = token;
     this.command = command;

@@ -13,7 +13,7 @@ import type { TransactOptions } from '../ctaphid/transport.js';
 import { bytesEqual, concatBytes, utf8Encode } from '../util/bytes.js';
 import { CTAP2_CMD } from './commands.js';
 import type { PinUvAuthToken } from './client-pin.js';
-import { infoOption, PERMISSION, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
+import { infoOption, PERMISSION, requirePermission, UnsupportedFeatureError, type FeatureInfo } from './permissions.js';
 import { effectiveMaxMsgSize } from './get-info.js';
 import type { Ctap2Session } from './session.js';
 import { CTAP2_STATUS, CtapError } from './status.js';
@@ -223,7 +223,7 @@ export class LargeBlobs {
     if (infoOption(info, 'largeBlobs') !== true) {
       throw new UnsupportedFeatureError('largeBlobs', 'this key does not support large blobs (getInfo lacks the largeBlobs option)', { command: CTAP2_CMD.largeBlobs });
     }
-    if (token && token.permissions !== 0 && (token.permissions & PERMISSION.lbw) === 0) throw new TypeError('the pinUvAuthToken lacks the lbw (large blob write) permission');
+    requirePermission(token, PERMISSION.lbw, 'lbw (large blob write)');
     this.session = session;
     this.info = info;
     this.token = token;

@@ -81,6 +81,14 @@ export function infoOption(info: FeatureInfo, name: string): boolean | undefined
   return typeof v === 'boolean' ? v : undefined;
 }
 
+/**
+ * Throws TypeError when token carries explicit permissions and none of the bits in mask
+ * (e.g. PERMISSION.lbw). A legacy token (permissions 0) is the key's to judge; no token passes.
+ */
+export function requirePermission(token: { readonly permissions: number } | undefined, mask: number, what: string): void {
+  if (token && token.permissions !== 0 && (token.permissions & mask) === 0) throw new TypeError(`the pinUvAuthToken lacks the ${what} permission`);
+}
+
 export function infoHasExtension(info: FeatureInfo, id: string): boolean {
   return info.extensions?.includes(id) ?? false;
 }
