@@ -223,17 +223,22 @@ test('windows take turns on the key: the second window\'s ceremony starts when t
   ]);
 });
 
-test('a window closing aborts its request; its reply is dropped and the key is freed for others', async () => {
+/** A page asks, then `end` takes it away: its request is aborted and the key serves the next page. */
+async function assertGonePageAbortsAndFreesKey(end: (win: FakeWindow) => void): Promise<void> {
   const { stub, open } = setup({}, 'manual');
   const a = open('https://example.com/');
   void inPage(a, `ctap.get({ challenge: 'AAAA' })`); // never settles: the page is gone
   const callA = await stub.nextCall();
-  a.close();
+  end(a);
   assert.equal(callA.signal.aborted, true);
   const b = open('https://example.com/');
   const rb = inPage(b, `ctap.get({ challenge: 'BBBB' })`);
   (await stub.nextCall()).finish('b');
   assert.deepEqual(await rb, { ok: true, value: 'b' });
+}
+
+test('a window closing aborts its request; its reply is dropped and the key is freed for others', async () => {
+  await assertGonePageAbortsAndFreesKey((win) => win.close());
 });
 
 test('a main-frame navigation aborts the request of the page that is leaving', async () => {
@@ -393,16 +398,7 @@ test('a frame nested A → B → A is refused by the bridge (every ancestor coun
 });
 
 test('a renderer crash (render-process-gone) aborts the request and frees the key (M5)', async () => {
-  const { stub, open } = setup({}, 'manual');
-  const win = open('https://example.com/');
-  void inPage(win, `ctap.get({ challenge: 'AAAA' })`);
-  const call = await stub.nextCall();
-  win.crash();
-  assert.equal(call.signal.aborted, true);
-  const other = open('https://example.com/');
-  const r = inPage(other, `ctap.get({ challenge: 'BBBB' })`);
-  (await stub.nextCall()).finish('b');
-  assert.deepEqual(await r, { ok: true, value: 'b' });
+  await assertGonePageAbortsAndFreesKey((win) => win.crash());
 });
 
 test("the requesting subframe navigating away aborts its request; a sibling's navigation or an in-page one does not (M5)", async () => {
