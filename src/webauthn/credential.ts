@@ -71,6 +71,30 @@ function cloneResults(r: ClientExtensionResults): ClientExtensionResults {
   return clone(r) as ClientExtensionResults;
 }
 
+export interface AttestationResponseInit {
+  clientDataJSON: Uint8Array;
+  attestationObject: Uint8Array;
+  authenticatorData: Uint8Array;
+  publicKeySpki: Uint8Array | null;
+  publicKeyAlgorithm: number;
+  transports: readonly string[];
+}
+
+export interface AssertionResponseInit {
+  clientDataJSON: Uint8Array;
+  authenticatorData: Uint8Array;
+  signature: Uint8Array;
+  userHandle: Uint8Array | null;
+}
+
+/** What both credential factories take besides the response's members. */
+interface CredentialInit {
+  rawId: Uint8Array;
+  clientExtensionResults: ClientExtensionResults;
+  /** Default 'cross-platform' (a USB key); null when unknown. */
+  authenticatorAttachment?: 'cross-platform' | 'platform' | null;
+}
+
 export class AuthenticatorAttestationResponse {
   readonly clientDataJSON: ArrayBuffer;
   readonly attestationObject: ArrayBuffer;
@@ -79,14 +103,7 @@ export class AuthenticatorAttestationResponse {
   readonly #publicKeyAlgorithm: number;
   readonly #transports: readonly string[];
 
-  constructor(init: {
-    clientDataJSON: Uint8Array;
-    attestationObject: Uint8Array;
-    authenticatorData: Uint8Array;
-    publicKeySpki: Uint8Array | null;
-    publicKeyAlgorithm: number;
-    transports: readonly string[];
-  }) {
+  constructor(init: AttestationResponseInit) {
     this.clientDataJSON = toArrayBuffer(init.clientDataJSON);
     this.attestationObject = toArrayBuffer(init.attestationObject);
     this.#authenticatorData = init.authenticatorData.slice();
@@ -116,7 +133,7 @@ export class AuthenticatorAssertionResponse {
   readonly authenticatorData: ArrayBuffer;
   readonly signature: ArrayBuffer;
   readonly userHandle: ArrayBuffer | null;
-  constructor(init: { clientDataJSON: Uint8Array; authenticatorData: Uint8Array; signature: Uint8Array; userHandle: Uint8Array | null }) {
+  constructor(init: AssertionResponseInit) {
     this.clientDataJSON = toArrayBuffer(init.clientDataJSON);
     this.authenticatorData = toArrayBuffer(init.authenticatorData);
     this.signature = toArrayBuffer(init.signature);
@@ -183,38 +200,13 @@ export class AuthenticationCredential extends PublicKeyCredentialBase<Authentica
   }
 }
 
-export function createRegistrationCredential(init: {
-  rawId: Uint8Array;
-  clientDataJSON: Uint8Array;
-  attestationObject: Uint8Array;
-  authenticatorData: Uint8Array;
-  publicKeySpki: Uint8Array | null;
-  publicKeyAlgorithm: number;
-  transports: readonly string[];
-  clientExtensionResults: ClientExtensionResults;
-  authenticatorAttachment?: 'cross-platform' | 'platform' | null;
-}): RegistrationCredential {
-  return new RegistrationCredential(
-    init.rawId,
-    new AuthenticatorAttestationResponse(init),
-    init.clientExtensionResults,
-    init.authenticatorAttachment === undefined ? 'cross-platform' : init.authenticatorAttachment,
-  );
+const attachmentOf = (init: CredentialInit): 'cross-platform' | 'platform' | null =>
+  init.authenticatorAttachment === undefined ? 'cross-platform' : init.authenticatorAttachment;
+
+export function createRegistrationCredential(init: AttestationResponseInit & CredentialInit): RegistrationCredential {
+  return new RegistrationCredential(init.rawId, new AuthenticatorAttestationResponse(init), init.clientExtensionResults, attachmentOf(init));
 }
 
-export function createAuthenticationCredential(init: {
-  rawId: Uint8Array;
-  clientDataJSON: Uint8Array;
-  authenticatorData: Uint8Array;
-  signature: Uint8Array;
-  userHandle: Uint8Array | null;
-  clientExtensionResults: ClientExtensionResults;
-  authenticatorAttachment?: 'cross-platform' | 'platform' | null;
-}): AuthenticationCredential {
-  return new AuthenticationCredential(
-    init.rawId,
-    new AuthenticatorAssertionResponse(init),
-    init.clientExtensionResults,
-    init.authenticatorAttachment === undefined ? 'cross-platform' : init.authenticatorAttachment,
-  );
+export function createAuthenticationCredential(init: AssertionResponseInit & CredentialInit): AuthenticationCredential {
+  return new AuthenticationCredential(init.rawId, new AuthenticatorAssertionResponse(init), init.clientExtensionResults, attachmentOf(init));
 }
