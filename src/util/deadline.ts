@@ -48,6 +48,30 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError(undefined, { cause: signal.reason });
 }
 
+/**
+ * start()'s result, or a rejection with abortError() as soon as signal fires (start is not
+ * called when it already has). start's own outcome after an abort is ignored.
+ */
+export function raceAbort<T>(signal: AbortSignal, start: () => T | Promise<T>, abortError: () => unknown): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve()
+      .then(start)
+      .then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+  });
+}
+
 /** Sleep that wakes early (with AbortedError) when the signal fires. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -11,6 +11,7 @@ import { codePointCount } from '../ctap2/pin-input.js';
 import { pinProtocol, type PinUvAuthProtocol } from '../ctap2/pin-protocol.js';
 import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
 import { timingSafeEqual, utf8Encode, zeroize } from '../util/bytes.js';
+import { raceAbort } from '../util/deadline.js';
 import type { CborMapReader, CborValue } from '../cbor/index.js';
 import { PERMISSION } from '../ctap2/permissions.js';
 import { parseAaguid, resolveOptions, type ResolvedOptions, type VirtualAuthenticatorOptions } from './options.js';
@@ -261,10 +262,10 @@ export class CommandContext {
     timeout.catch(() => undefined);
     try {
       if (typeof mode === 'function') {
-        const approved = await raceAbort(Promise.race([mode({ rpId, command: this.command, signal: waiting.signal }), timeout]), this.signal);
+        const approved = await cancellable(Promise.race([mode({ rpId, command: this.command, signal: waiting.signal }), timeout]), this.signal);
         if (!approved) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_OPERATION_DENIED);
       } else {
-        await raceAbort(Promise.race([new Promise<void>((resolve) => (delay = setTimeout(resolve, mode.delayMs))), timeout]), this.signal);
+        await cancellable(Promise.race([new Promise<void>((resolve) => (delay = setTimeout(resolve, mode.delayMs))), timeout]), this.signal);
       }
     } finally {
       clearTimeout(timer);
@@ -294,22 +295,9 @@ export class CommandContext {
   }
 }
 
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new CtapError(CTAP2_STATUS.CTAP2_ERR_KEEPALIVE_CANCEL));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new CtapError(CTAP2_STATUS.CTAP2_ERR_KEEPALIVE_CANCEL));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+/** p, or CTAP2_ERR_KEEPALIVE_CANCEL as soon as the host cancels. */
+function cancellable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return raceAbort(signal, () => p, () => new CtapError(CTAP2_STATUS.CTAP2_ERR_KEEPALIVE_CANCEL));
 }
 
 export type CommandHandler = (ctx: CommandContext, params: CborMapReader | undefined) => Promise<CborValue | undefined>;

@@ -7,6 +7,7 @@
  * Defined here because the WebAuthn client (this layer) raises the events;
  * `src/device/interaction.ts` re-exports it for applications, with helpers.
  */
+import { raceAbort } from '../util/deadline.js';
 import { AbortedError } from '../util/errors.js';
 
 /** Why a PIN is asked for. */
@@ -98,23 +99,11 @@ export async function ask<K extends InteractionEventType>(
     | ((e: typeof event, ctx: InteractionContext) => InteractionAnswers[K] | Promise<InteractionAnswers[K]>)
     | undefined;
   if (!handler) return undefined;
-  if (signal.aborted) throw new AbortedError(undefined, { cause: signal.reason });
-  return new Promise<InteractionAnswers[K] | undefined>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortedError(undefined, { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    Promise.resolve()
-      .then(() => handler(event, { signal }))
-      .then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      );
-  });
+  return raceAbort<InteractionAnswers[K] | undefined>(
+    signal,
+    () => handler(event, { signal }),
+    () => new AbortedError(undefined, { cause: signal.reason }),
+  );
 }
 
 /** Fire a notice without waiting for it (touch-required is shown while the key waits). */
