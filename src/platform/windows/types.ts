@@ -5,6 +5,7 @@
  * clientDataJSON the client built: Windows hashes it itself, so it must get
  * the exact bytes that go back to the relying party.
  */
+import type { AttestationConveyance, CredentialProtectionPolicy, ResidentKeyRequirement, UserVerificationRequirement } from '../../webauthn/options.js';
 
 export type BufferSourceLike = ArrayBuffer | ArrayBufferView;
 
@@ -16,13 +17,8 @@ export interface DllCredentialDescriptor {
   transports?: readonly AuthenticatorTransportName[] | undefined;
 }
 
-export type UserVerificationRequirement = 'required' | 'preferred' | 'discouraged';
-export type ResidentKeyRequirement = 'required' | 'preferred' | 'discouraged';
-export type AttestationConveyance = 'none' | 'indirect' | 'direct' | 'enterprise';
-export type CredentialProtectionPolicy =
-  | 'userVerificationOptional'
-  | 'userVerificationOptionalWithCredentialIDList'
-  | 'userVerificationRequired';
+// The WebAuthn enumerations, as the WebAuthn client defines them.
+export type { AttestationConveyance, CredentialProtectionPolicy, ResidentKeyRequirement, UserVerificationRequirement };
 
 export interface PrfValues {
   first: BufferSourceLike;
