@@ -10,6 +10,7 @@ import { coseKeyToSpki } from '../ctap2/cose-key.js';
 import { ClientPin } from '../ctap2/client-pin.js';
 import { OperationContext, prepareExtensions, processExtensions } from '../ctap2/extensions/index.js';
 import { CTAP2_STATUS, CtapError } from '../ctap2/status.js';
+import type { AuthenticatorData } from '../ctap2/authenticator-data.js';
 import type { AuthenticatorInfo } from '../ctap2/get-info.js';
 import type { Ctap2Session } from '../ctap2/session.js';
 import { Ctap1Session } from '../ctap1/session.js';
@@ -18,7 +19,7 @@ import { bytesEqual, utf8Encode } from '../util/bytes.js';
 import type { CeremonyContext } from './ceremony-context.js';
 import { batchCredentialList, findCredential, waitForTouch } from './credential-list.js';
 import { conveyAttestation } from './attestation-conveyance.js';
-import { createRegistrationCredential, type RegistrationCredential } from './credential.js';
+import { createRegistrationCredential, type ClientExtensionResults, type RegistrationCredential } from './credential.js';
 import type { AuthenticatorHandle } from './device-handle.js';
 import { WebAuthnError, BROWSER_MESSAGES } from './errors.js';
 import { createClientResults, planCreateExtensions, unexpectedExtensionOutputs } from './extensions.js';
@@ -32,6 +33,28 @@ export interface CreateSettings {
   /** RP IDs for which enterprise attestation may be requested (platform-managed list). */
   enterpriseAttestationRpIds: readonly string[];
   defaultCredProtect: CredentialProtectionPolicy | null;
+}
+
+/**
+ * The RegistrationCredential for a key's answer (its authData carries attested credential
+ * data, checked by the caller), with the attestation conveyed as p.attestation asks.
+ */
+function registrationCredential(
+  p: CreationParams,
+  s: CreateSettings,
+  res: { fmt: string; attStmt: Map<unknown, unknown>; authData: AuthenticatorData },
+  rest: { publicKeyAlgorithm: number; transports: readonly string[]; clientExtensionResults: ClientExtensionResults },
+): RegistrationCredential {
+  const acd = res.authData.attestedCredentialData!;
+  const conveyed = conveyAttestation(p.attestation, { fmt: res.fmt, attStmt: res.attStmt, authData: res.authData.bytes });
+  return createRegistrationCredential({
+    rawId: acd.credentialId,
+    clientDataJSON: s.clientDataJSON,
+    attestationObject: conveyed.attestationObject,
+    authenticatorData: conveyed.authData,
+    publicKeySpki: coseKeyToSpki(acd.credentialPublicKey) ?? null,
+    ...rest,
+  });
 }
 
 function excluded(cause?: unknown): WebAuthnError {
@@ -134,15 +157,9 @@ async function runCreateCtap2(
     if (extra.length) throw invalidResponse(`outputs for extensions that were not requested: ${extra.join(', ')}`);
 
     const processed = await processExtensions('create', sent, ad.extensions, { largeBlobKey: res.largeBlobKey, unsignedExtensionOutputs: res.unsignedExtensionOutputs }, opCtx);
-    const conveyed = conveyAttestation(p.attestation, { fmt: res.fmt, attStmt: res.attStmt, authData: ad.bytes });
     const transports = [...new Set(['usb', ...(info.transports ?? [])])];
     // credProps.rk: what was asked and granted (the key refuses rk it cannot do).
-    return createRegistrationCredential({
-      rawId: acd.credentialId,
-      clientDataJSON: s.clientDataJSON,
-      attestationObject: conveyed.attestationObject,
-      authenticatorData: conveyed.authData,
-      publicKeySpki: coseKeyToSpki(acd.credentialPublicKey) ?? null,
+    return registrationCredential(p, s, res, {
       publicKeyAlgorithm: alg,
       transports,
       clientExtensionResults: createClientResults(p.extensions, rk, processed, sent),
@@ -176,14 +193,7 @@ async function runCreateU2f(handle: AuthenticatorHandle, p: CreationParams, s: C
   }
   ctx.expectTouch();
   const res = await u2f.makeCredential(s.clientDataHash, s.rpId, ctx.call());
-  const acd = res.authData.attestedCredentialData!;
-  const conveyed = conveyAttestation(p.attestation, { fmt: res.fmt, attStmt: res.attStmt, authData: res.authData.bytes });
-  return createRegistrationCredential({
-    rawId: acd.credentialId,
-    clientDataJSON: s.clientDataJSON,
-    attestationObject: conveyed.attestationObject,
-    authenticatorData: conveyed.authData,
-    publicKeySpki: coseKeyToSpki(acd.credentialPublicKey) ?? null,
+  return registrationCredential(p, s, res, {
     publicKeyAlgorithm: -7,
     transports: ['usb'],
     clientExtensionResults: createClientResults(p.extensions, false, {}, new Set()),
