@@ -4,6 +4,7 @@
  */
 import type { Arena, StructWriter } from './arena.js';
 import {
+  WEBAUTHN_AUTHENTICATOR_ATTACHMENT,
   WEBAUTHN_CREDENTIAL_TYPE_PUBLIC_KEY,
   WEBAUTHN_CTAP_TRANSPORT,
   WEBAUTHN_HASH_ALGORITHM_SHA_256,
@@ -12,6 +13,7 @@ import {
 } from './constants.js';
 import {
   layoutOf,
+  type StructDef,
   WEBAUTHN_CLIENT_DATA,
   WEBAUTHN_CREDENTIAL_EX,
   WEBAUTHN_CREDENTIAL_LIST,
@@ -135,6 +137,20 @@ export function boolExtension(arena: Arena, id: string): ExtensionIn {
   const data = arena.reserve(4, 4);
   arena.bool(data, true);
   return { id, size: 4, data };
+}
+
+/**
+ * The options struct of either call (def), its head written: dwVersion, dwTimeoutMilliseconds,
+ * and dwAuthenticatorAttachment CROSS_PLATFORM (a security-key library: never let Windows offer
+ * Windows Hello, which ANY/PLATFORM would). Returns its offset and a writer for the rest.
+ */
+export function optionsStruct(arena: Arena, def: StructDef, version: number, timeoutMs: number): { options: number; w: StructWriter } {
+  const l = layoutOf(def, arena.pointerSize);
+  const options = arena.struct(l);
+  const w = arena.at(l, options);
+  w.u32('dwVersion', version).u32('dwTimeoutMilliseconds', clampTimeout(timeoutMs));
+  w.u32('dwAuthenticatorAttachment', WEBAUTHN_AUTHENTICATOR_ATTACHMENT.CROSS_PLATFORM);
+  return { options, w };
 }
 
 /** dwTimeoutMilliseconds: a DWORD; Windows treats it as guidance. */

@@ -6,7 +6,6 @@ import { Arena } from './arena.js';
 import { structVersionsFor, supports } from './api-versions.js';
 import {
   WEBAUTHN_ATTESTATION_CONVEYANCE_PREFERENCE,
-  WEBAUTHN_AUTHENTICATOR_ATTACHMENT,
   WEBAUTHN_AUTHENTICATOR_HMAC_SECRET_VALUES_FLAG,
   WEBAUTHN_CREDENTIAL_TYPE_PUBLIC_KEY,
   WEBAUTHN_CRED_LARGE_BLOB_OPERATION,
@@ -17,13 +16,13 @@ import {
 import {
   boolExtension,
   bytesOf,
-  clampTimeout,
   clientDataStruct,
   credentialList,
   CRED_PROTECT,
   extensionArray,
   hints,
   hmacSalt,
+  optionsStruct,
   uvRequirement,
   type ExtensionIn,
 } from './encode-parts.js';
@@ -112,13 +111,8 @@ export function encodeMakeCredential(
 
   const clientData = clientDataStruct(arena, o.clientDataJSON);
 
-  const optL = layoutOf(WEBAUTHN_AUTHENTICATOR_MAKE_CREDENTIAL_OPTIONS, pointerSize);
-  const options = arena.struct(optL);
-  const w = arena.at(optL, options);
   const optionsVersion = versions.makeCredentialOptions;
-  w.u32('dwVersion', optionsVersion).u32('dwTimeoutMilliseconds', clampTimeout(o.timeout ?? timeoutMs));
-  // A security-key library: never let Windows offer Windows Hello (ANY/PLATFORM would).
-  w.u32('dwAuthenticatorAttachment', WEBAUTHN_AUTHENTICATOR_ATTACHMENT.CROSS_PLATFORM);
+  const { options, w } = optionsStruct(arena, WEBAUTHN_AUTHENTICATOR_MAKE_CREDENTIAL_OPTIONS, optionsVersion, o.timeout ?? timeoutMs);
 
   const sel = o.authenticatorSelection ?? {};
   const rk = sel.residentKey ?? (sel.requireResidentKey ? 'required' : 'discouraged');
@@ -205,12 +199,8 @@ export function encodeGetAssertion(o: DllRequestOptions, apiVersion: number, poi
   const rpId = arena.utf16z(o.rpId);
   const clientData = clientDataStruct(arena, o.clientDataJSON);
 
-  const optL = layoutOf(WEBAUTHN_AUTHENTICATOR_GET_ASSERTION_OPTIONS, pointerSize);
-  const options = arena.struct(optL);
-  const w = arena.at(optL, options);
   const optionsVersion = versions.getAssertionOptions;
-  w.u32('dwVersion', optionsVersion).u32('dwTimeoutMilliseconds', clampTimeout(o.timeout ?? timeoutMs));
-  w.u32('dwAuthenticatorAttachment', WEBAUTHN_AUTHENTICATOR_ATTACHMENT.CROSS_PLATFORM);
+  const { options, w } = optionsStruct(arena, WEBAUTHN_AUTHENTICATOR_GET_ASSERTION_OPTIONS, optionsVersion, o.timeout ?? timeoutMs);
   w.u32('dwUserVerificationRequirement', uvRequirement(o.userVerification));
 
   const cancellationId = arena.reserve(16, 4);
