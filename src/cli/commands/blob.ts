@@ -2,12 +2,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { CredentialManagement } from '../../ctap2/credential-management.js';
 import { LargeBlobs } from '../../ctap2/large-blobs.js';
-import { CtapError, CTAP2_STATUS } from '../../ctap2/status.js';
 import { toHex } from '../../util/bytes.js';
 import { base64urlDecode, base64urlEncode } from '../../webauthn/base64url.js';
 import { str } from '../args.js';
 import { noMoreOperands, type CommandDef, type Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
 import { pinToken } from '../token.js';
 import { enumerate, find, notFound, wipe } from './creds.js';
 
@@ -37,9 +36,11 @@ async function largeBlobKeyOf(ctx: Context, id: Uint8Array, write: boolean): Pro
     const hit = find(listed, id);
     if (!hit) throw notFound();
     if (!hit.cred.largeBlobKey) {
-      throw new CtapError(CTAP2_STATUS.CTAP2_ERR_INVALID_OPTION, {
-        message: 'this credential has no largeBlobKey: it was registered without the largeBlob extension (register with --ext \'{"largeBlob":{"support":"required"}}\')',
-      });
+      throw new CliError(
+        'This credential has no largeBlobKey: it was registered without the largeBlob extension (register with --ext \'{"largeBlob":{"support":"required"}}\').',
+        EXIT.REFUSED,
+        'CTAP2_ERR_INVALID_OPTION',
+      );
     }
     key = hit.cred.largeBlobKey.slice();
     const blobs = await LargeBlobs.open(d.session, write ? token : undefined, opts);
@@ -92,7 +93,7 @@ in --json), "set" reads it from FILE or standard input (with --pin-stdin, use --
       } finally {
         key.fill(0);
       }
-      if (!data) throw new CtapError(CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS, { message: `no large blob is stored for this credential (${rpId})` });
+      if (!data) throw new CliError(`No large blob is stored for this credential (${rpId}).`, EXIT.REFUSED, 'CTAP2_ERR_NO_CREDENTIALS');
       const out = str(ctx.args.values, 'out');
       if (out) await writeFile(out, data, { mode: 0o600 });
       if (ctx.out.json) ctx.out.printJson({ credentialId: base64urlEncode(id), rpId, size: data.length, ...(out ? { file: out } : { data: base64urlEncode(data) }) });

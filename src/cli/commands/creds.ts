@@ -1,11 +1,10 @@
 /** `ctap creds list|delete ID|update ID`: discoverable credentials (credentialManagement). */
 import { CredentialManagement, type CredentialInfo, type CredentialsMetadata, type RpInfo } from '../../ctap2/credential-management.js';
-import { CtapError, CTAP2_STATUS } from '../../ctap2/status.js';
 import { toHex } from '../../util/bytes.js';
 import { base64urlDecode, base64urlEncode } from '../../webauthn/base64url.js';
 import { str } from '../args.js';
 import { noMoreOperands, operand, type CommandDef, type Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
 import { pinToken } from '../token.js';
 
 const CRED_PROTECT_NAMES: Readonly<Record<number, string>> = {
@@ -81,8 +80,9 @@ export function find(listed: Listed[], id: Uint8Array): { rp: RpInfo; cred: Cred
   return undefined;
 }
 
-export function notFound(): CtapError {
-  return new CtapError(CTAP2_STATUS.CTAP2_ERR_NO_CREDENTIALS, { message: 'no discoverable credential with that ID is on the key (see `ctap creds list`)' });
+/** A CliError (not a CtapError, whose generic rendering would replace the message), exit 4. */
+export function notFound(): CliError {
+  return new CliError('No discoverable credential with that ID is on the key (see `ctap creds list`).', EXIT.REFUSED, 'CTAP2_ERR_NO_CREDENTIALS');
 }
 
 const userLabel = (c: CredentialInfo): string => c.user.name ?? c.user.displayName ?? base64urlEncode(c.user.id);
