@@ -26,7 +26,10 @@ async function keyFile(name: string, bio: boolean): Promise<string> {
 
 const outputs: string[] = [];
 async function run(args: string[], device: string): Promise<CtapResult> {
-  const r = await ctap([...args, '--device', device], { input: `${PIN}\n` });
+  // flags go before a `--`: a template ID is random base64url and may start with '-'
+  const end = args.indexOf('--');
+  const argv = end < 0 ? [...args, '--device', device] : [...args.slice(0, end), '--device', device, ...args.slice(end)];
+  const r = await ctap(argv, { input: `${PIN}\n` });
   outputs.push(r.stdout, r.stderr);
   return r;
 }
@@ -52,7 +55,7 @@ async function scenario(device: string): Promise<void> {
   r = await run(['bio', 'list', '--pin-stdin', '--json'], device);
   assert.deepEqual(JSON.parse(r.stdout), [{ templateId: enrolled.templateId, name: 'thumb' }, { templateId: second }]);
 
-  r = await run(['bio', 'rename', second, 'index', '--pin-stdin'], device);
+  r = await run(['bio', 'rename', '--pin-stdin', '--', second, 'index'], device);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Renamed to "index"/);
   r = await run(['bio', 'list', '--pin-stdin'], device);
@@ -60,16 +63,16 @@ async function scenario(device: string): Promise<void> {
   assert.match(r.stdout, /index/);
 
   // destructive: without a TTY it needs --yes
-  r = await run(['bio', 'remove', enrolled.templateId, '--pin-stdin'], device);
+  r = await run(['bio', 'remove', '--pin-stdin', '--', enrolled.templateId], device);
   assert.notEqual(r.code, 0);
-  r = await run(['bio', 'remove', enrolled.templateId, '--pin-stdin', '--yes', '--json'], device);
+  r = await run(['bio', 'remove', '--pin-stdin', '--yes', '--json', '--', enrolled.templateId], device);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { removed: enrolled.templateId });
   r = await run(['bio', 'list', '--pin-stdin', '--json'], device);
   assert.deepEqual(JSON.parse(r.stdout), [{ templateId: second, name: 'index' }]);
 
   // a template that is not there: the key's answer, not a crash
-  r = await run(['bio', 'rename', enrolled.templateId, 'ghost', '--pin-stdin'], device);
+  r = await run(['bio', 'rename', '--pin-stdin', '--', enrolled.templateId, 'ghost'], device);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /CTAP2_ERR_INVALID_OPTION/);
 

@@ -98,7 +98,7 @@ test('creds list: getCredsMetadata before the walk; every largeBlobKey zeroed an
 test('blob get --credential: every enumerated largeBlobKey zeroed (other credentials\' and the match\'s), token destroyed', async (t) => {
   const s = spy(t);
   withPin(t);
-  const r = await ctapInProcess(['blob', 'get', '--credential', credentialId, '--json', '--device', device]);
+  const r = await ctapInProcess(['blob', 'get', `--credential=${credentialId}`, '--json', '--device', device]);
   // no blob was stored for it: the command fails after using the key, which is what matters here
   assert.equal(r.code, 4, r.stderr);
   assert.match(r.stderr, /No large blob is stored/);
@@ -116,11 +116,11 @@ test('blob set then get --credential round-trips, and still leaves no key behind
   const { writeFileSync, readFileSync } = await import('node:fs');
   writeFileSync(file, 'certificate bytes');
   withPin(t);
-  const set = await ctapInProcess(['blob', 'set', '--credential', credentialId, '--in', file, '--device', device]);
+  const set = await ctapInProcess(['blob', 'set', `--credential=${credentialId}`, '--in', file, '--device', device]);
   assert.equal(set.code, 0, set.stderr);
   process.env.CTAP_PIN = PIN;
   const out = join(dir, 'out.bin');
-  const get = await ctapInProcess(['blob', 'get', '--credential', credentialId, '--out', out, '--device', device]);
+  const get = await ctapInProcess(['blob', 'get', `--credential=${credentialId}`, '--out', out, '--device', device]);
   assert.equal(get.code, 0, get.stderr);
   assert.equal(readFileSync(out, 'utf8'), 'certificate bytes');
   for (const c of s.creds) if (c.largeBlobKey) assert.ok(allZero(c.largeBlobKey));
