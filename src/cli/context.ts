@@ -10,7 +10,8 @@
  * too. Time spent at the CLI's own terminal prompts (PIN entry, a yes/no
  * confirmation) does not: the clock stops while the person types. register
  * and login are one WebAuthn ceremony (one call) whose timeout is the budget
- * left, as a browser's `timeout` option.
+ * left, as a browser's `timeout` option (without --timeout: the WebAuthn
+ * default, see commands/webauthn.ts). Without --timeout the budget is 30 s.
  */
 import { Deadline, DEFAULT_TIMEOUT_MS, type CallOptions } from '../util/deadline.js';
 import type { OpenDeviceOptions, OpenedDevice } from '../device/open.js';

@@ -47,7 +47,9 @@ Global flags:
                      a touch the key waits for included, shares it, so a command of many
                      calls still ends in time (exit 6). The clock stops while you type at
                      a prompt (PIN, confirmation, account choice). register/login: the
-                     ceremony's timeout. bench: the budget of each call.
+                     ceremony's timeout (without --timeout, the WebAuthn default a
+                     browser uses: 300 s, 120 s with --uv discouraged). bench: the
+                     budget of each call.
   --json             machine-readable output on stdout; errors as
                      {"error":{"name","ctap","message"}} on stderr
   --verbose, -v      trace of whole CTAPHID messages on stderr, secrets redacted (PIN

@@ -4,6 +4,7 @@
  * L3 RegistrationResponseJSON / AuthenticationResponseJSON, ready to post to
  * any WebAuthn server library.
  */
+import type { CallOptions } from '../../util/deadline.js';
 import { decodeAttestationObject } from '../../ctap2/attestation.js';
 import { parseAuthenticatorData } from '../../ctap2/authenticator-data.js';
 import { randomBytes } from '../../crypto/primitives.js';
@@ -91,6 +92,16 @@ const SHARED_OPTIONS = {
   ext: { type: 'string' },
 } as const;
 
+/**
+ * A ceremony is one call: with --timeout it gets what is left of the
+ * command's budget; without, the WebAuthn default a browser applies
+ * (300 s, 120 s with --uv discouraged), since a person types a PIN and
+ * touches the key inside it.
+ */
+function ceremonyOptions(ctx: Context): CallOptions {
+  return ctx.args.globals.timeoutMs === undefined ? { signal: ctx.signal } : ctx.callOptions();
+}
+
 export const registerCommand: CommandDef = {
   name: 'register',
   summary: 'create a credential (WebAuthn create()); --json prints RegistrationResponseJSON',
@@ -137,7 +148,7 @@ With --json, stdout is exactly the WebAuthn L3 RegistrationResponseJSON.`,
     };
     const c = await client(ctx, rp);
     touchPrompt(ctx, c, 'register');
-    const cred = await c.create(options, ctx.callOptions());
+    const cred = await c.create(options, ceremonyOptions(ctx));
     const json = cred.toJSON();
     ctx.out.result(json, () => {
       const att = decodeAttestationObject(new Uint8Array(cred.response.attestationObject), { allowNonCanonicalKeyOrder: true });
@@ -184,7 +195,7 @@ AuthenticationResponseJSON; response.userHandle carries the user.id the key retu
     };
     const c = await client(ctx, rp, str(v, 'account'));
     touchPrompt(ctx, c, 'log in');
-    const cred = await c.get(options, ctx.callOptions());
+    const cred = await c.get(options, ceremonyOptions(ctx));
     const json = cred.toJSON();
     ctx.out.result(json, () => {
       const ad = parseAuthenticatorData(new Uint8Array(cred.response.authenticatorData), { allowNonCanonicalKeyOrder: true });
