@@ -1,9 +1,11 @@
 /**
  * Public-key and symmetric primitives over node:crypto (ECDH P-256,
  * AES-256-CBC without padding as the PIN protocols use it, ECDSA P-256,
- * Ed25519, randomness). Keys cross this boundary as raw bytes or JWK.
+ * Ed25519, RSA-PSS verification, randomness). Keys cross this boundary as
+ * raw bytes or JWK.
  */
 import {
+  constants as cryptoConstants,
   createCipheriv,
   createECDH,
   createDecipheriv,
@@ -117,6 +119,19 @@ export function ed25519Verify(publicKey: Uint8Array, data: Uint8Array, signature
 export function verifyWithSpki(spkiDer: Uint8Array, hash: 'sha256' | 'sha384' | 'sha512' | null, data: Uint8Array, signature: Uint8Array): boolean {
   const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
   return nodeVerify(hash, data, key, signature);
+}
+
+const DIGEST_LENGTH = { sha256: 32, sha384: 48, sha512: 64 } as const;
+
+/**
+ * Verify an RSASSA-PSS signature (MGF1 with the same hash) with a DER
+ * SubjectPublicKeyInfo RSA key. The salt length must equal the hash output
+ * length (RFC 8230 §2, as COSE PS256/PS384/PS512 fix it); a signature made
+ * with any other salt length does not verify.
+ */
+export function rsaPssVerifyWithSpki(spkiDer: Uint8Array, hash: 'sha256' | 'sha384' | 'sha512', data: Uint8Array, signature: Uint8Array): boolean {
+  const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  return nodeVerify(hash, data, { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: DIGEST_LENGTH[hash] }, signature);
 }
 
 /** AES-256-CBC with no padding; `data` must be a multiple of 16 bytes. */

@@ -4,7 +4,7 @@
  * to SubjectPublicKeyInfo DER (WebAuthn getPublicKey()); verify signatures.
  */
 import { CborMapReader, decodeCbor, encodeCbor, type CborKey } from '../cbor/index.js';
-import { verifyWithSpki, type P256Point } from '../crypto/primitives.js';
+import { rsaPssVerifyWithSpki, verifyWithSpki, type P256Point } from '../crypto/primitives.js';
 import { concatBytes } from '../util/bytes.js';
 import { CtapFormatError } from './format-error.js';
 
@@ -303,9 +303,21 @@ const HASH_OF: Readonly<Record<number, 'sha256' | 'sha384' | 'sha512' | null>> =
   [-257]: 'sha256',
   [-258]: 'sha384',
   [-259]: 'sha512',
+  [-37]: 'sha256',
+  [-38]: 'sha384',
+  [-39]: 'sha512',
   [-8]: null,
   [-19]: null,
 };
+
+/** RSASSA-PSS algorithms (RFC 8230 §2): MGF1 with the same hash, salt length = hash length. */
+const RSA_PSS_ALGS: ReadonlySet<number> = new Set([-37, -38, -39]);
+
+function verifyBySpki(spki: Uint8Array, alg: number, data: Uint8Array, signature: Uint8Array): boolean {
+  const hash = HASH_OF[alg]!;
+  if (RSA_PSS_ALGS.has(alg)) return rsaPssVerifyWithSpki(spki, hash as 'sha256' | 'sha384' | 'sha512', data, signature);
+  return verifyWithSpki(spki, hash, data, signature);
+}
 
 /** The curve each fully-specified algorithm requires (RFC 9053, RFC 9864). */
 const ALG_CURVE: Readonly<Record<number, number>> = { [-7]: 1, [-9]: 1, [-35]: 2, [-51]: 2, [-36]: 3, [-52]: 3, [-47]: 8, [-19]: 6 };
@@ -314,12 +326,12 @@ const ALG_CURVE: Readonly<Record<number, number>> = { [-7]: 1, [-9]: 1, [-35]: 2
  * Verify `signature` over `data` with a credential's COSE key, using `alg`
  * (defaults to the key's own alg). ECDSA signatures are DER (as WebAuthn
  * carries them). Returns false for a bad signature; throws CtapFormatError
- * when the algorithm is not supported here (RSA-PSS, ML-DSA, RS1).
+ * when the algorithm is not supported here (ML-DSA, RS1).
  */
 export function verifyCoseSignature(key: CoseKey, data: Uint8Array, signature: Uint8Array, alg: number | undefined = key.alg): boolean {
   if (alg === undefined) throw new CtapFormatError('COSE_KEY_UNSUPPORTED', 'the COSE key has no alg and none was given');
   if (!(alg in HASH_OF)) throw new CtapFormatError('COSE_KEY_UNSUPPORTED', `signature algorithm ${coseAlgName(alg) ?? alg} is not supported for verification`);
-  const expectKty = alg === -8 || alg === -19 ? COSE_KTY.OKP : alg === -257 || alg === -258 || alg === -259 ? COSE_KTY.RSA : COSE_KTY.EC2;
+  const expectKty = alg === -8 || alg === -19 ? COSE_KTY.OKP : alg === -257 || alg === -258 || alg === -259 || RSA_PSS_ALGS.has(alg) ? COSE_KTY.RSA : COSE_KTY.EC2;
   if (key.kty !== expectKty) throw new CtapFormatError('COSE_KEY_INVALID', `a ${coseKtyName(key.kty) ?? key.kty} key cannot verify ${coseAlgName(alg)}`);
   const curve = ALG_CURVE[alg];
   if (curve !== undefined && key.crv !== curve) {
@@ -329,7 +341,7 @@ export function verifyCoseSignature(key: CoseKey, data: Uint8Array, signature: U
   const spki = coseKeyToSpki(key);
   if (!spki) throw new CtapFormatError('COSE_KEY_UNSUPPORTED', 'no SubjectPublicKeyInfo for this key');
   try {
-    return verifyWithSpki(spki, HASH_OF[alg]!, data, signature);
+    return verifyBySpki(spki, alg, data, signature);
   } catch {
     // node rejects malformed DER signatures and unusable keys by throwing: that is a failed verification
     return false;
@@ -340,7 +352,7 @@ export function verifyCoseSignature(key: CoseKey, data: Uint8Array, signature: U
 export function verifySpkiSignature(spki: Uint8Array, alg: number, data: Uint8Array, signature: Uint8Array): boolean {
   if (!(alg in HASH_OF)) throw new CtapFormatError('COSE_KEY_UNSUPPORTED', `signature algorithm ${coseAlgName(alg) ?? alg} is not supported for verification`);
   try {
-    return verifyWithSpki(spki, HASH_OF[alg]!, data, signature);
+    return verifyBySpki(spki, alg, data, signature);
   } catch {
     return false;
   }
