@@ -49,6 +49,8 @@ export class VirtualAuthenticator implements CtapHidApplication {
   device: CtapHidDevice;
   /** Set by the U2F module (or a test) to answer CTAPHID_MSG. */
   u2f: U2fHandler | undefined;
+  /** Set by the U2F module: calls off a pending U2F touch prompt (close() uses it: cancelU2fPresence). */
+  u2fCancel: ((auth: VirtualAuthenticator) => void) | undefined;
   readonly deviceVersion: readonly [number, number, number] = [1, 0, 0];
   readonly #ports = new Set<VirtualHidPort>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -187,6 +189,8 @@ export class VirtualAuthenticator implements CtapHidApplication {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // a U2F touch prompt still waiting in the background is told to stop (its signal aborts)
+    this.u2fCancel?.(this);
     this.device.close();
     for (const p of [...this.#ports]) await p.close();
     await this.#queue.catch(() => undefined);

@@ -44,7 +44,9 @@ export function buildGetInfo(o: ResolvedOptions, s: PersistentState): Map<number
   if (f.makeCredUvNotRqd) options.set('makeCredUvNotRqd', !s.alwaysUv);
   if (f.enterpriseAttestation && f.config) options.set('ep', s.enterpriseAttestation);
   const info = new Map<number, CborValue>();
-  info.set(GET_INFO.versions, o.versions);
+  // While alwaysUv is on, U2F (which cannot verify the user) is switched off (u2f.ts answers every
+  // APDU 0x6d00), so the key stops advertising it: CTAP 2.1 §6.11.2 (toggleAlwaysUv).
+  info.set(GET_INFO.versions, s.alwaysUv ? o.versions.filter((v) => v !== 'U2F_V2') : o.versions);
   const ext = supportedExtensions(o);
   if (ext.length) info.set(GET_INFO.extensions, ext);
   info.set(GET_INFO.aaguid, s.aaguid);

@@ -241,4 +241,5 @@ async function authenticate(auth: VirtualAuthenticator, a: ParsedApdu, ctx: Comm
 /** Install the U2F handler (VirtualAuthenticator.create calls this when the module is present). */
 export function attachU2f(auth: VirtualAuthenticator): void {
   auth.u2f = handleU2fApdu;
+  auth.u2fCancel = cancelU2fPresence;
 }

@@ -296,11 +296,18 @@ test('alwaysUv turns U2F off (it cannot verify the user): every APDU answers SW_
   const k = await open();
   try {
     const reg = await k.u2f.register(randomBytes(32), APP);
+    const session = new Ctap2Session(k.channel);
+    assert.deepEqual((await session.getInfo()).versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
     k.key.core.state.alwaysUv = true; // as authenticatorConfig toggleAlwaysUv leaves it
     await assert.rejects(k.u2f.getVersion(), (e: unknown) => e instanceof Ctap1Error && e.statusWord === 0x6d00);
     await assert.rejects(k.u2f.authenticate(randomBytes(32), APP, reg.keyHandle, { mode: 'dont-enforce' }), (e: unknown) => e instanceof Ctap1Error && e.statusWord === 0x6d00);
+    // ... and getInfo no longer advertises U2F_V2 (CTAP 2.1 §6.11.2), so a client does not fall back to it
+    const on = await session.getInfo({ refresh: true });
+    assert.deepEqual(on.versions, ['FIDO_2_0', 'FIDO_2_1']);
+    assert.equal(on.options['alwaysUv'], true);
     k.key.core.state.alwaysUv = false;
     assert.equal(await k.u2f.isKeyHandleValid(APP, reg.keyHandle), true);
+    assert.deepEqual((await session.getInfo({ refresh: true })).versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1'], 'U2F_V2 is back once alwaysUv is off');
   } finally {
     await k.close();
   }
@@ -340,6 +347,23 @@ test('a pending U2F touch is forgotten by a power cycle, and the prompt is told 
   } finally {
     await k.close();
   }
+});
+
+test('closing the key calls off a U2F touch prompt still waiting in the background', async () => {
+  const signals: AbortSignal[] = [];
+  const k = await open({
+    presence: (req) => {
+      signals.push(req.signal);
+      // a prompt that waits for the user until it is told to stop
+      return new Promise<boolean>((resolve) => req.signal.addEventListener('abort', () => resolve(false), { once: true }));
+    },
+  });
+  const reg = encodeApdu({ ins: 0x01, data: concatBytes(randomBytes(32), APP) });
+  assert.equal((await raw(k.channel, reg)).sw, 0x6985, 'the touch prompt is up');
+  assert.equal(signals.length, 1);
+  assert.equal(signals[0]!.aborted, false);
+  await k.close();
+  assert.equal(signals[0]!.aborted, true, 'close() told the prompt to stop');
 });
 
 /** python-fido2 0.9 (an independent client): Ctap1 and Fido2Client's U2F fallback over CTAPHID-over-UDP. */
