@@ -3,6 +3,14 @@
  * flags plus the chosen command's own, so a typo is a usage error instead of
  * a silently ignored flag. PINs are never accepted from argv (except the
  * virtual key's test-bench `--pin`, declared by that command alone).
+ *
+ * Credential and template IDs are base64url of random bytes, so one in 64
+ * starts with `-`. Where a command still expects an operand (it says how many
+ * through `maxOperands`), a word that starts with `-`, is made of base64url
+ * characters only and is not an option of the command nor a global one is
+ * taken as that operand: `ctap creds delete -q3x…` works. A long word that
+ * reads like an option name (`--frobnicate`: lowercase words joined by `-`)
+ * stays an unknown option (usage error). `--` before the operand always works.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.js';
@@ -65,20 +73,78 @@ export function findCommandWords(argv: readonly string[], max = 2): string[] {
 
 const PIN_FLAG = /^--(?:new-)?pin(?:=|$)/;
 
-/** Parse argv against the global flags and `commandOptions`. Throws UsageError. */
-export function parseCommandLine(argv: readonly string[], commandOptions: OptionSpec = {}): ParsedArgs {
+/**
+ * How many operands (positionals after the command word) the command takes,
+ * given those seen so far; e.g. `creds`: 2 after `delete`. Lets an operand
+ * that starts with `-` (a base64url ID) through the parser.
+ */
+export type MaxOperands = (operands: readonly string[]) => number;
+
+/** A word that may be a base64url operand: `-` then base64url characters only (no `=`). */
+const DASH_OPERAND = /^-[A-Za-z0-9_-]+$/;
+/** A long word that reads like an option name: kept as an unknown option, never an operand. */
+const OPTION_LIKE = /^--[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+/** Stands for an operand while node's parser runs (argv never holds a NUL byte). */
+const PLACEHOLDER = (n: number): string => `\u0000${n}`;
+
+/**
+ * argv with each word that starts with `-` but is an operand the command
+ * still expects replaced by a placeholder, and the words replaced.
+ */
+function shieldDashOperands(argv: readonly string[], options: OptionSpec, maxOperands: MaxOperands | undefined): { args: string[]; operands: string[] } {
+  const args = [...argv];
+  const shielded: string[] = [];
+  if (!maxOperands || !argv.some((a) => DASH_OPERAND.test(a))) return { args, operands: shielded };
+  let tokens;
+  try {
+    tokens = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true }).tokens;
+  } catch {
+    return { args, operands: shielded }; // the strict parse below reports it
+  }
+  const known = (name: string, raw: string): boolean => Object.hasOwn(options, name) || (!raw.startsWith('--') && Object.values(options).some((o) => o.short === name));
+  const positionals: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'option-terminator') break;
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
+      continue;
+    }
+    // a short group (-q3x) is several tokens of one argv index
+    const group = [t];
+    while (tokens[i + 1]?.kind === 'option' && tokens[i + 1]!.index === t.index) group.push(tokens[++i] as typeof t);
+    const word = argv[t.index]!;
+    if (!DASH_OPERAND.test(word) || OPTION_LIKE.test(word)) continue;
+    if (group.every((g) => known(g.name, g.rawName))) continue;
+    if (positionals.length === 0 || maxOperands(positionals.slice(1)) <= positionals.length - 1) continue;
+    positionals.push(word);
+    args[t.index] = PLACEHOLDER(shielded.length);
+    shielded.push(word);
+  }
+  return { args, operands: shielded };
+}
+
+/**
+ * Parse argv against the global flags and `commandOptions`; `maxOperands`
+ * lets operands that start with `-` through (see the top of this file).
+ * Throws UsageError.
+ */
+export function parseCommandLine(argv: readonly string[], commandOptions: OptionSpec = {}, maxOperands?: MaxOperands): ParsedArgs {
   if (!('pin' in commandOptions) && argv.some((a) => PIN_FLAG.test(a))) {
     throw new UsageError('PINs are never taken from the command line: use --pin-stdin, the CTAP_PIN environment variable, or type it at the prompt');
   }
   const options: OptionSpec = { ...GLOBAL_OPTIONS, ...commandOptions };
+  const shield = shieldDashOperands(argv, options, maxOperands);
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true }) as typeof parsed;
+    parsed = parseArgs({ args: shield.args, options, strict: true, allowPositionals: true }) as typeof parsed;
   } catch (e) {
     // node's messages name the flag, never a value; keep them.
-    const msg = e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, '') : String(e);
+    let msg = e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, '') : String(e);
+    if (/^Unknown option/.test(msg)) msg += '; an argument that starts with "-" (an ID) can follow "--", e.g. ctap creds delete -- ID';
     throw new UsageError(msg);
   }
+  parsed.positionals = parsed.positionals.map((p) => (p.startsWith('\u0000') ? (shield.operands[Number(p.slice(1))] ?? p) : p));
   const v = parsed.values;
   let timeoutMs: number | undefined;
   if (typeof v.timeout === 'string') {

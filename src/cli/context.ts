@@ -15,7 +15,7 @@
  */
 import { Deadline, DEFAULT_TIMEOUT_MS, type CallOptions } from '../util/deadline.js';
 import type { OpenDeviceOptions, OpenedDevice } from '../device/open.js';
-import type { OptionSpec, ParsedArgs } from './args.js';
+import type { MaxOperands, OptionSpec, ParsedArgs } from './args.js';
 import { UsageError } from './errors.js';
 import type { Output } from './output.js';
 import { confirmOnTty, type SecretSource } from './secrets.js';
@@ -30,6 +30,12 @@ export interface CommandDef {
   /** More text for `ctap help NAME`. */
   details?: string;
   options?: OptionSpec;
+  /**
+   * How many operands the command takes given those seen so far (see
+   * args.ts MaxOperands): lets an operand that starts with `-` (a base64url
+   * ID) through the parser. Without it such a word is an unknown option.
+   */
+  maxOperands?: MaxOperands;
   run(ctx: Context): Promise<number | void>;
 }
 

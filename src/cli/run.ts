@@ -108,7 +108,7 @@ export async function runCli(argv: readonly string[], opts: RunOptions = {}): Pr
 
   let args: ParsedArgs;
   try {
-    args = parseCommandLine(argv, cmd.options);
+    args = parseCommandLine(argv, cmd.options, cmd.maxOperands);
   } catch (e) {
     out.error(e);
     if (!wantsJson) streams.stderr.write(`See: ctap help ${cmd.name}\n`);

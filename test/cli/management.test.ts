@@ -1,7 +1,7 @@
 /** config, creds update, bench and watch through the bin, on a virtual key with its state in a file. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listDevices } from '../../src/device/list.js';
@@ -55,6 +55,37 @@ test('creds update changes the stored user name', async () => {
   assert.deepEqual(users.map((u) => [u.name, u.displayName]), [['frank@example.com', 'Frank F.']]);
   const missing = await ctap(['creds', 'delete', 'AAAA', '--yes', '--pin-stdin', '--device', device], { input: `${PIN}\n` });
   assert.equal(missing.code, 4, 'an unknown credential ID: the key holds no such credential');
+});
+
+test('creds delete ID: a credential ID that starts with "-" is taken as the ID (no "--" needed)', async () => {
+  const file = join(dir, 'dash.json');
+  const device = `virtual:${file}`;
+  assert.equal((await ctap(['pin', 'set', '--pin-stdin', '--device', device], { input: `${PIN}\n` })).code, 0);
+  for (const user of ['gina', 'hank']) {
+    const reg = await ctap(['register', '--rp', 'example.com', '--user', user, '--resident', '--json', '--device', device], { env: { CTAP_PIN: PIN } });
+    assert.equal(reg.code, 0, reg.stderr);
+  }
+  // The virtual key's IDs start with its handle version byte, never "-": force gina's to start
+  // with 0xf8 (base64url "-") in the state file. Credential management finds credentials by ID alone.
+  const state = JSON.parse(readFileSync(file, 'utf8')) as { credentials: { id: { $b64: string }; userName?: string }[] };
+  const gina = state.credentials.find((c) => c.userName === 'gina')!;
+  const bytes = Buffer.from(gina.id.$b64, 'base64');
+  bytes[0] = 0xf8;
+  bytes[1] = 0xab; // "-K...": -K is no flag of ctap
+  gina.id.$b64 = bytes.toString('base64');
+  writeFileSync(file, JSON.stringify(state));
+  const id = bytes.toString('base64url');
+  assert.equal(id.slice(0, 2), '-K');
+  const del = await ctap(['creds', 'delete', id, '--yes', '--pin-stdin', '--json', '--device', device], { input: `${PIN}\n` });
+  assert.equal(del.code, 0, del.stderr);
+  assert.deepEqual(JSON.parse(del.stdout), { deleted: id, rpId: 'example.com' });
+  const list = await ctap(['creds', 'list', '--pin-stdin', '--json', '--device', device], { input: `${PIN}\n` });
+  const users = (JSON.parse(list.stdout) as { rps: { credentials: { user: { name?: string } }[] }[] }).rps.flatMap((x) => x.credentials.map((c) => c.user.name));
+  assert.deepEqual(users, ['hank']);
+  // a real unknown option is still a usage error
+  const bad = await ctap(['creds', 'delete', '--frobnicate', '--yes', '--pin-stdin', '--device', device], { input: `${PIN}\n` });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /Unknown option '--frobnicate'/);
 });
 
 test('bench --json: per-command statistics and a histogram that adds up', async () => {

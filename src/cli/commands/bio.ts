@@ -28,8 +28,10 @@ export const bioCommand: CommandDef = {
 bio enroll [--name NAME]
 bio rename ID NAME
 bio remove ID [--yes]`,
-  details: 'Needs the PIN. ID is the template ID in base64url, as `ctap bio list` prints it.',
+  details: 'Needs the PIN. ID is the template ID in base64url, as `ctap bio list` prints it (one that starts\nwith "-" works as is, or after "--").',
   options: { name: { type: 'string' } },
+  // rename ID NAME, remove ID: an ID (or a name) may start with `-`
+  maxOperands: (ops) => (ops[0] === 'rename' ? 3 : ops[0] === 'remove' ? 2 : 1),
   async run(ctx) {
     const sub = ctx.operands[0];
     const opts = ctx.callOptions();

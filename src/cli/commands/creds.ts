@@ -93,8 +93,10 @@ export const credsCommand: CommandDef = {
   usage: `creds list [--json]
 creds delete ID [--yes]
 creds update ID [--name NAME] [--display-name NAME]`,
-  details: 'ID is the credential ID in base64url, as `ctap creds list` prints it. Needs the PIN.',
+  details: 'ID is the credential ID in base64url, as `ctap creds list` prints it; one that\nstarts with "-" works as is (or after "--"). Needs the PIN.',
   options: { name: { type: 'string' }, 'display-name': { type: 'string' } },
+  // delete|update ID: an ID may start with `-`
+  maxOperands: (ops) => (ops[0] === 'delete' || ops[0] === 'update' ? 2 : 1),
   async run(ctx) {
     const sub = ctx.operands[0];
     const opts = ctx.callOptions();
