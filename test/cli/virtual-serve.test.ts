@@ -139,3 +139,59 @@ test('serve usage errors: bad --fault, non-loopback without --allow-remote, bad 
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
   }
 });
+
+/** Start `ctap virtual serve ARGS` and collect its stderr (where each fault firing is printed). */
+async function serveWithStderr(extra: string[]): Promise<{ device: string; stderr: () => string; waitStderr: (re: RegExp) => Promise<void>; stop: () => Promise<void> }> {
+  const port = await freeUdpPort();
+  const child = spawnCtap(['virtual', 'serve', '--udp', `127.0.0.1:${port}`, ...extra]);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  await waitForOutput(child, /listening on|"port"/);
+  const waitStderr = async (re: RegExp): Promise<void> => {
+    for (let i = 0; i < 200 && !re.test(stderr); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.match(stderr, re);
+  };
+  return { device: `udp:127.0.0.1:${port}?local=0`, stderr: () => stderr, waitStderr, stop: () => stopChild(child) };
+}
+
+test('--fault: serve prints one stderr line per firing, applied or not, with the transaction and command', async () => {
+  // reorder on a one-packet PING answer is due but changes nothing; garbage-cbor hits getInfo
+  const s = await serveWithStderr(['--fault', 'reorder:cmd=ping', '--fault', 'garbage-cbor:cmd=cbor']);
+  try {
+    assert.doesNotMatch(s.stderr(), /fault:/, 'nothing fired before a client came');
+    const ping = await ctap(['ping', '--size', '8', '--device', s.device]);
+    assert.equal(ping.code, 0, ping.stderr);
+    await s.waitStderr(/^fault: reorder due on transaction \d+ \(PING\) but not applied: a one-packet answer has nothing to reorder$/m);
+    const bad = await ctap(['info', '--json', '--device', s.device]);
+    assert.equal(bad.code, 7, bad.stderr);
+    await s.waitStderr(/^fault: garbage-cbor on transaction \d+ \(CBOR\): status 0x00 followed by bytes that are not CBOR$/m);
+    const good = await ctap(['info', '--json', '--device', s.device]);
+    assert.equal(good.code, 0, good.stderr);
+    const lines = s.stderr().split('\n').filter((l) => l.startsWith('fault:'));
+    assert.equal(lines.length, 2, `each rule fires once: ${lines.join(' | ')}`);
+    const txOf = (l: string): number => Number(/transaction (\d+)/.exec(l)![1]);
+    assert.ok(txOf(lines[0]!) < txOf(lines[1]!), 'the device counts transactions across clients');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--fault with --json: each firing is a {"fault":{...}} line on stderr holding the record', async () => {
+  // getInfo's answer spans several packets: its first is sent twice
+  const s = await serveWithStderr(['--json', '--fault', 'duplicate:cmd=cbor']);
+  try {
+    const r = await ctap(['info', '--json', '--device', s.device, '--timeout', '3000']);
+    assert.notEqual(r.code, 0, 'a duplicated packet of a multi-packet answer is a protocol error');
+    await s.waitStderr(/^\{"fault":/m);
+    const lines = s.stderr().split('\n').filter((l) => l.startsWith('{"fault":'));
+    assert.equal(lines.length, 1);
+    const f = (JSON.parse(lines[0]!) as { fault: { kind: string; tx: number; cmd: string; applied: boolean; note: string } }).fault;
+    assert.equal(f.kind, 'duplicate');
+    assert.equal(f.cmd, 'CBOR');
+    assert.equal(f.applied, true);
+    assert.ok(Number.isInteger(f.tx) && f.tx >= 1, 'INIT came first');
+    assert.match(f.note, /^packet 0 of [2-9]\d* sent twice$/);
+  } finally {
+    await s.stop();
+  }
+});

@@ -4,12 +4,26 @@
  * any other client. Runs until Ctrl-C / SIGTERM; the state file (if any) is
  * written atomically after every change.
  */
+import { CTAPHID_COMMAND_NAMES } from '../../ctaphid/constants.js';
 import { isLoopbackAddress, parseUdpSpec } from '../../hid/udp.js';
 import { utf8Decode } from '../../util/bytes.js';
 import { choice, flag, intOption, str, strs } from '../args.js';
 import type { CommandDef, Context } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { confirmOnTty } from '../secrets.js';
+import type { FaultRecord } from '../../virtual/faults.js';
+
+/**
+ * One stderr line for a fault that fired (or was due and changed nothing):
+ * `fault: drop on transaction 5 (CBOR): packet 0 of 1 dropped`; with --json a
+ * `{"fault":{kind,tx,cmd,applied,note}}` line. tx is the device's transaction
+ * count (0-based, INIT included), not the rule's `tx=` position.
+ */
+export function faultLine(r: FaultRecord, json: boolean): string {
+  const cmd = CTAPHID_COMMAND_NAMES[r.cmd] ?? `0x${r.cmd.toString(16).padStart(2, '0')}`;
+  if (json) return JSON.stringify({ fault: { kind: r.kind, tx: r.tx, cmd, applied: r.applied, note: r.note } });
+  return r.applied ? `fault: ${r.kind} on transaction ${r.tx} (${cmd}): ${r.note}` : `fault: ${r.kind} due on transaction ${r.tx} (${cmd}) but not applied: ${r.note}`;
+}
 
 async function initialPin(ctx: Context): Promise<string | undefined> {
   const fromArgv = str(ctx.args.values, 'pin');
@@ -49,7 +63,10 @@ ephemeral local port).
                     duplicate, reorder, foreign-cid, bad-seq, stall, error-mid-message,
                     garbage-cbor, wrong-rpid-hash, no-up, disconnect and PARAMs tx=N,
                     p=P, seed=N, times=N, cmd=C, packet=N, ms=N, code=N, mode=, after=N
-                    (e.g. drop:p=0.1,seed=42 or stall:tx=3); see src/virtual/faults.ts
+                    (e.g. drop:p=0.1,seed=42 or stall:tx=3); see src/virtual/faults.ts.
+                    Each firing prints a line on stderr: "fault: KIND on transaction N
+                    (CMD): what it did" (N counts every transaction, INIT included);
+                    with --json, {"fault":{"kind","tx","cmd","applied","note"}}
   --reset-window-ms N
                     TEST-BENCH OPTION: how long after start (and after each power
                     cycle) authenticatorReset is accepted, in ms (default 10000, as real
@@ -94,7 +111,10 @@ Prints "listening on udp:HOST:PORT" (with --json: {"spec","address","port"}) onc
     if (faultSpecs.length) {
       const { parseFaultSpecs } = await import('../../virtual/faults.js');
       try {
-        faults = parseFaultSpecs(faultSpecs);
+        const plan = parseFaultSpecs(faultSpecs);
+        // one line per firing on stderr, so the person running the bench sees when each fault hit
+        plan.onFault = (r) => ctx.out.streams.stderr.write(`${faultLine(r, ctx.out.json)}\n`);
+        faults = plan;
       } catch (e) {
         throw new UsageError(`--fault: ${e instanceof Error ? e.message : String(e)}`);
       }
