@@ -5,7 +5,8 @@
  * down across every packet of a transaction (and the time spent queued);
  * packets on other channels are ignored (another process may share the key);
  * KEEPALIVE statuses reach `onKeepalive` once per change; CTAPHID_ERROR
- * becomes CtapHidError with the spec name; CHANNEL_BUSY is retried with
+ * becomes CtapHidError with the spec name; CHANNEL_BUSY (also an answer to the
+ * broadcast INIT that allocates the channel) is retried with
  * backoff until the deadline; an AbortSignal sends CTAPHID_CANCEL, also in the
  * middle of a multi-packet write. After a framing error, a timeout or an
  * unanswered cancel the channel is resynchronised (CTAPHID_INIT on its own
@@ -18,7 +19,6 @@ import { bytesEqual } from '../util/bytes.js';
 import { Deadline, DEFAULT_TIMEOUT_MS, SerialQueue, sleep, type CallOptions } from '../util/deadline.js';
 import { AbortedError, TimeoutError } from '../util/errors.js';
 import {
-  BROADCAST_CID,
   CTAPHID,
   CTAPHID_ERR,
   INIT_HEADER_SIZE,
@@ -26,7 +26,7 @@ import {
   MAX_MESSAGE_SIZE,
 } from './constants.js';
 import { commandName, errorFromPayload, keepaliveStatus, type InitResponse } from './decode.js';
-import { initExchange, MAX_WAIT_MS } from './init.js';
+import { allocateChannel, busyError, initExchange, jittered, MAX_WAIT_MS } from './init.js';
 import { CtapHidError } from './errors.js';
 import { encodeMessage, parseHeader, Reassembler } from './framing.js';
 import type { CtapHidInitInfo, CtapTransport, KeepaliveStatus, TransactOptions } from './transport.js';
@@ -45,6 +45,8 @@ export interface CtapHidChannelOptions extends CallOptions {
 
 /** Default budget for CTAPHID_INIT when open() is given no timeoutMs. */
 export const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
+const DEFAULT_BUSY_BACKOFF_MS = 10;
+const DEFAULT_MAX_BUSY_BACKOFF_MS = 250;
 /** How long a resync tries CTAPHID_INIT on the channel's own CID before allocating a new one. */
 const RESYNC_OWN_CID_MS = 1_000;
 /** Most stale reports discarded before a request (a device spewing reports cannot stall us). */
@@ -74,8 +76,8 @@ export class CtapHidChannel implements CtapTransport {
     this.port = port;
     this.#init = init;
     this.#cancelGraceMs = opts.cancelGraceMs ?? 500;
-    this.#busyBackoffMs = opts.busyBackoffMs ?? 10;
-    this.#maxBusyBackoffMs = opts.maxBusyBackoffMs ?? 250;
+    this.#busyBackoffMs = opts.busyBackoffMs ?? DEFAULT_BUSY_BACKOFF_MS;
+    this.#maxBusyBackoffMs = opts.maxBusyBackoffMs ?? DEFAULT_MAX_BUSY_BACKOFF_MS;
     this.#defaultTimeoutMs = opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#nonce = opts.nonce ?? (() => randomBytes(INIT_NONCE_SIZE));
   }
@@ -83,8 +85,12 @@ export class CtapHidChannel implements CtapTransport {
   /**
    * Allocate a channel: CTAPHID_INIT on the broadcast CID with a random
    * nonce. Replies carrying another nonce (another process's INIT) are ignored.
-   * Rejects with TimeoutError when no matching reply comes in time,
-   * CtapHidError INIT_FAILED when the reply is malformed.
+   * A key busy with another program answers CTAPHID_ERROR ERR_CHANNEL_BUSY
+   * on the broadcast CID: while our INIT is unanswered that means INIT again
+   * (fresh nonce) after the same capped backoff as a busy transaction.
+   * Rejects with TimeoutError when the key never answers in time, CtapHidError
+   * BUSY when it stayed busy until the deadline, CtapHidError INIT_FAILED
+   * when the reply is malformed.
    */
   static async open(port: HidPort, opts: CtapHidChannelOptions = {}): Promise<CtapHidChannel> {
     if (port.reportSize < INIT_HEADER_SIZE + 17 || port.reportSize > 0x10000) {
@@ -92,7 +98,10 @@ export class CtapHidChannel implements CtapTransport {
     }
     const deadline = new Deadline(opts, DEFAULT_OPEN_TIMEOUT_MS);
     const nonce = opts.nonce ?? (() => randomBytes(INIT_NONCE_SIZE));
-    const init = await initExchange(port, BROADCAST_CID, nonce(), deadline, opts.signal);
+    const init = await allocateChannel(port, nonce, deadline, opts.signal, {
+      initialMs: opts.busyBackoffMs ?? DEFAULT_BUSY_BACKOFF_MS,
+      maxMs: opts.maxBusyBackoffMs ?? DEFAULT_MAX_BUSY_BACKOFF_MS,
+    });
     return new CtapHidChannel(port, init, opts);
   }
 
@@ -241,8 +250,7 @@ export class CtapHidChannel implements CtapTransport {
           if (!(e instanceof CtapHidError && e.hidError === CTAPHID_ERR.CHANNEL_BUSY)) throw e;
           busy = e;
           if (deadline.remaining() <= 0) throw busyError(e);
-          // Jitter keeps two waiting hosts from retrying in lockstep.
-          const wait = Math.min(Math.round(backoff * (0.75 + Math.random() * 0.5)), deadline.remaining());
+          const wait = Math.min(jittered(backoff), deadline.remaining());
           await sleep(wait, signal);
           if (deadline.remaining() <= 0) throw busyError(e);
           backoff = Math.min(backoff * 2, this.#maxBusyBackoffMs);
@@ -438,14 +446,7 @@ export class CtapHidChannel implements CtapTransport {
     } catch (e) {
       if (e instanceof HidError || e instanceof AbortedError) throw e;
     }
-    this.#init = await initExchange(this.port, BROADCAST_CID, this.#nonce(), deadline, signal);
+    this.#init = await allocateChannel(this.port, this.#nonce, deadline, signal, { initialMs: this.#busyBackoffMs, maxMs: this.#maxBusyBackoffMs });
     this.#dirty = false;
   }
-}
-
-function busyError(cause: CtapHidError): CtapHidError {
-  return new CtapHidError('BUSY', 'the key stayed busy with another program (CTAPHID ERR_CHANNEL_BUSY) until the deadline; close the other program or try again', {
-    cause,
-    hidError: CTAPHID_ERR.CHANNEL_BUSY,
-  });
 }

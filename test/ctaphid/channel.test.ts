@@ -87,6 +87,108 @@ test('open: silence → TimeoutError; a malformed reply → INIT_FAILED', T, asy
   await assert.rejects(CtapHidChannel.open(short.port, { timeoutMs: 1000 }), (e: unknown) => e instanceof CtapHidError && e.code === 'INIT_FAILED');
 });
 
+/** INIT requests the host wrote: [cid, nonce] of each, in order. */
+function initWrites(port: ScriptedHidPort): { cid: number; nonce: number[] }[] {
+  return port.writes
+    .filter((w) => w[4] === 0x86)
+    .map((w) => {
+      assert.deepEqual([w[5], w[6]], [0x00, 0x08], 'an INIT request carries an 8-byte nonce');
+      return { cid: ((w[0]! << 24) | (w[1]! << 16) | (w[2]! << 8) | w[3]!) >>> 0, nonce: [...w.subarray(7, 15)] };
+    });
+}
+
+/** Nonces 1,1,…; 2,2,…; … so each INIT's nonce can be recognised on the wire. */
+function countingNonces(): () => Uint8Array {
+  let n = 0;
+  return () => new Uint8Array(8).fill(++n);
+}
+
+test('open: ERR_CHANNEL_BUSY on the broadcast CID → INIT again with a fresh nonce until the reply', T, async () => {
+  const dev = new FakeCtapDevice();
+  let answered = 0;
+  dev.onInit = (req, d) => {
+    if (++answered <= 2) d.sendError(BROADCAST, 0x06); // busy with another process's transaction
+    else d.send(BROADCAST, 0x06, d.initReply(req, CID));
+  };
+  const { channel } = await openChannel(dev, { nonce: countingNonces() });
+  assert.equal(channel.cid, CID);
+  assert.deepEqual(initWrites(dev.port), [
+    { cid: BROADCAST, nonce: [1, 1, 1, 1, 1, 1, 1, 1] },
+    { cid: BROADCAST, nonce: [2, 2, 2, 2, 2, 2, 2, 2] },
+    { cid: BROADCAST, nonce: [3, 3, 3, 3, 3, 3, 3, 3] },
+  ]);
+  assert.deepEqual(await channel.ping(Uint8Array.of(9)), Uint8Array.of(9));
+});
+
+test('open: ERR_CHANNEL_BUSY until the deadline → CtapHidError BUSY (as a busy transaction), never a hang', T, async () => {
+  const dev = new FakeCtapDevice();
+  dev.onInit = (_req, d) => d.sendError(BROADCAST, 0x06);
+  await assert.rejects(openChannel(dev, { timeoutMs: 60, nonce: countingNonces() }), (e: unknown) => {
+    assert.ok(e instanceof CtapHidError);
+    assert.equal(e.code, 'BUSY');
+    assert.equal(e.specName, 'ERR_CHANNEL_BUSY');
+    return true;
+  });
+  const inits = initWrites(dev.port);
+  assert.ok(inits.length >= 2, `INIT was retried (${inits.length} sent)`);
+  assert.ok(inits.every((w) => w.cid === BROADCAST));
+  assert.deepEqual(inits.map((w) => w.nonce[0]), inits.map((_, i) => i + 1), 'every retry has a fresh nonce');
+  // Nothing was allocated: the port was left open for the caller to close.
+  assert.equal(dev.port.closed, false);
+});
+
+test('open: a reply with our nonce wins while backing off after a busy answer (the busy was someone else\'s)', T, async () => {
+  const dev = new FakeCtapDevice();
+  dev.onInit = (req, d) => {
+    d.sendError(BROADCAST, 0x06); // answers another process's INIT
+    d.send(BROADCAST, 0x06, d.initReply(req, CID)); // ours, arriving during the backoff
+  };
+  // A long backoff: the reply is taken while waiting, not after another INIT.
+  const { channel } = await openChannel(dev, { nonce: countingNonces(), busyBackoffMs: 2_000, maxBusyBackoffMs: 2_000 });
+  assert.equal(channel.cid, CID);
+  assert.deepEqual(initWrites(dev.port).map((w) => w.nonce[0]), [1]);
+});
+
+test('open: a late reply to an earlier INIT of ours is accepted after a retry', T, async () => {
+  const dev = new FakeCtapDevice();
+  let first: FakeRequest | undefined;
+  dev.onInit = (req, d) => {
+    if (!first) {
+      first = req;
+      d.sendError(BROADCAST, 0x06);
+    } else {
+      d.send(BROADCAST, 0x06, d.initReply(first, 0x0c0c0c0c)); // echoes nonce 1
+    }
+  };
+  const { channel } = await openChannel(dev, { nonce: countingNonces() });
+  assert.equal(channel.cid, 0x0c0c0c0c);
+  assert.deepEqual(initWrites(dev.port).map((w) => w.nonce[0]), [1, 2]);
+});
+
+test('open: ERR_CHANNEL_BUSY after our INIT was answered, or another error code on the broadcast CID, changes nothing', T, async () => {
+  const dev = new FakeCtapDevice();
+  dev.onInit = (req, d) => {
+    d.sendError(BROADCAST, 0x01); // ERR_INVALID_CMD: someone else's, skipped
+    d.send(BROADCAST, 0x06, d.initReply(req, CID));
+    d.sendError(BROADCAST, 0x06); // busy, but our INIT is already answered
+  };
+  const { channel } = await openChannel(dev, { nonce: countingNonces() });
+  assert.equal(channel.cid, CID);
+  assert.deepEqual(await channel.ping(Uint8Array.of(5)), Uint8Array.of(5));
+  assert.deepEqual(initWrites(dev.port).map((w) => w.nonce[0]), [1], 'one INIT only');
+});
+
+test('open: abort while backing off after a busy INIT → AbortedError, no further INIT', T, async () => {
+  const dev = new FakeCtapDevice();
+  const ac = new AbortController();
+  dev.onInit = (_req, d) => {
+    d.sendError(BROADCAST, 0x06);
+    setImmediate(() => ac.abort()); // by then the host is in its (long) backoff
+  };
+  await assert.rejects(openChannel(dev, { signal: ac.signal, busyBackoffMs: 60_000, maxBusyBackoffMs: 60_000, timeoutMs: 120_000 }), AbortedError);
+  assert.equal(initWrites(dev.port).length, 1);
+});
+
 test('transactions: single and multi-packet PING (0, 57, 58, 7609 bytes) round-trip', T, async () => {
   const { dev, channel } = await openChannel();
   for (const n of [0, 57, 58, 59 + 57, 7609]) {
@@ -414,6 +516,28 @@ test('a device that refuses INIT on its own CID gets a fresh channel from the br
   assert.deepEqual(await channel.ping(Uint8Array.of(1)), Uint8Array.of(1));
   assert.equal(channel.cid, 0x1002);
   assert.deepEqual(dev.inits, [BROADCAST, 0x1001, BROADCAST]);
+});
+
+test('resync that falls back to the broadcast CID also retries an ERR_CHANNEL_BUSY answer', T, async () => {
+  const dev = new FakeCtapDevice();
+  let next = 0x2000;
+  let broadcasts = 0;
+  dev.onInit = (req, d) => {
+    if (req.cid !== BROADCAST) d.sendError(req.cid, 0x0b); // ERR_INVALID_CHANNEL: refuses the resync on its own CID
+    else if (++broadcasts === 2) d.sendError(BROADCAST, 0x06); // busy once, on the fallback
+    else d.send(BROADCAST, 0x06, d.initReply(req, ++next));
+  };
+  const { channel } = await openChannel(dev);
+  let first = true;
+  dev.respond = (req, d) => {
+    if (first) d.port.deliver(contFrame(req.cid, 3)); // framing error: the channel must resync
+    else d.defaultReply(req);
+    first = false;
+  };
+  await assert.rejects(channel.ping(Uint8Array.of(1)), CtapHidError);
+  assert.deepEqual(await channel.ping(Uint8Array.of(1)), Uint8Array.of(1));
+  assert.equal(channel.cid, 0x2002);
+  assert.deepEqual(dev.inits, [BROADCAST, 0x2001, BROADCAST, BROADCAST]);
 });
 
 test('works over a port with a non-64-byte report size', T, async () => {
