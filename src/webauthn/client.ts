@@ -33,6 +33,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
 } from './options-json.js';
 import { checkAppId, resolveRpId, type VerifyRpId } from './origin.js';
+import { RelatedOriginsChecker, type RelatedOriginsOptions } from './related-origins.js';
 import { HidError } from '../hid/errors.js';
 import { notify } from './interaction.js';
 import type { CeremonyRoute, RouteCeremonySettings } from './route.js';
@@ -66,6 +67,17 @@ export interface WebAuthnClientOptions {
    * With `fallbackFor`, `device` is tried first.
    */
   route?: CeremonyRoute | undefined;
+  /**
+   * Related origin requests (WebAuthn L3 §5.11): when an RP ID is not a
+   * registrable domain suffix of `origin`, fetch `https://{rpId}/.well-known/webauthn`
+   * and accept the caller if it is listed there. Off by default: a desktop
+   * library that makes network requests on its own would surprise an app
+   * (proxies, offline use, privacy); browsers such as Chromium do it by
+   * default. `true` uses Node's fetch (no redirects, 64 KiB, 10 s); an object
+   * can supply its own `fetch`, `maxBytes`, `timeoutMs`. Ignored when
+   * `verifyRpId` is given (the app decides then).
+   */
+  relatedOrigins?: boolean | RelatedOriginsOptions | undefined;
 }
 
 /** The client extensions create()/get() process. */
@@ -96,6 +108,7 @@ export class WebAuthnClient {
   readonly #enterprise: readonly string[];
   readonly #defaultCredProtect: CredentialProtectionPolicy | null;
   readonly #route: CeremonyRoute | undefined;
+  readonly #relatedOrigins: RelatedOriginsChecker | undefined;
   #busy = false;
 
   constructor(options: WebAuthnClientOptions) {
@@ -108,6 +121,11 @@ export class WebAuthnClient {
     this.#enterprise = options.enterpriseAttestationRpIds ?? [];
     this.#defaultCredProtect = options.defaultCredProtect === undefined ? 'userVerificationOptionalWithCredentialIDList' : options.defaultCredProtect;
     this.#route = options.route;
+    const ro = options.relatedOrigins;
+    if (ro !== undefined && typeof ro !== 'boolean' && (typeof ro !== 'object' || ro === null)) {
+      throw new TypeError('relatedOrigins must be a boolean or { fetch?, maxBytes?, timeoutMs? }');
+    }
+    this.#relatedOrigins = ro === undefined || ro === false ? undefined : new RelatedOriginsChecker(ro === true ? {} : ro);
   }
 
   /** "webauthn-dll" when ceremonies go (or may fall back) through a route, else "device". */
@@ -118,8 +136,9 @@ export class WebAuthnClient {
   /**
    * PublicKeyCredential.getClientCapabilities() (L3 §5.1.7): what this client
    * does — every extension it processes; no platform authenticator, no
-   * hybrid transport, no conditional mediation, no related origins (use
-   * `verifyRpId`), no signal* methods. Members in Chromium's (sorted) order.
+   * hybrid transport, no conditional mediation, relatedOrigins false (a static
+   * answer: the per-client `relatedOrigins` option is off by default), no
+   * signal* methods. Members in Chromium's (sorted) order.
    */
   static getClientCapabilities(): Record<string, boolean> {
     const caps: Record<string, boolean> = {
@@ -145,7 +164,7 @@ export class WebAuthnClient {
         ? parseCreationOptionsFromJSON(options as PublicKeyCredentialCreationOptionsJSON)
         : (options as PublicKeyCredentialCreationOptions);
       const p = normalizeCreationOptions(dict);
-      const rp = await resolveRpId(this.origin, p.rp.id, this.#verifyRpId);
+      const rp = await resolveRpId(this.origin, p.rp.id, this.#verifyRpId, this.#relatedOrigins, call.signal);
       if (p.extensions.appidExclude !== undefined && !this.#verifyRpId) checkAppId(p.extensions.appidExclude, rp.origin);
       if (p.authenticatorAttachment === 'platform') {
         // A security key is a cross-platform authenticator: it can never satisfy this (a browser would time out).
@@ -175,7 +194,7 @@ export class WebAuthnClient {
       if (call.signal?.aborted) throw new WebAuthnError('AbortError', 'signal is aborted without reason', { cause: call.signal.reason });
       const dict = isJsonOptions(options) ? parseRequestOptionsFromJSON(options as PublicKeyCredentialRequestOptionsJSON) : (options as PublicKeyCredentialRequestOptions);
       const p = normalizeRequestOptions(dict);
-      const rp = await resolveRpId(this.origin, p.rpId, this.#verifyRpId);
+      const rp = await resolveRpId(this.origin, p.rpId, this.#verifyRpId, this.#relatedOrigins, call.signal);
       if (p.extensions.appid !== undefined && !this.#verifyRpId) checkAppId(p.extensions.appid, rp.origin);
       const cd = buildClientData('webauthn.get', p.challenge, rp.origin.serialized, this.#topOrigin);
       const viaRoute = (route: CeremonyRoute, rc: CallOptions): Promise<AuthenticationCredential> =>

@@ -24,6 +24,7 @@
  */
 import { webAuthnError } from './errors.js';
 import { isListedPublicSuffix, isPublicSuffix, publicSuffix, registrableDomain } from './public-suffix.js';
+import type { RelatedOriginsChecker } from './related-origins.js';
 
 /** An app's own decision (e.g. related origins, an Electron custom scheme). Returning false is a SecurityError. */
 export type VerifyRpId = (rpId: string, origin: string) => boolean | Promise<boolean>;
@@ -117,9 +118,21 @@ export interface ResolvedRp {
 /**
  * Decide the RP ID for a ceremony: `rpId` given by the options (or the
  * origin's effective domain when absent), checked against the origin; or,
- * when the app passes `verifyRpId`, checked by the app instead.
+ * when the app passes `verifyRpId`, checked by the app instead. With
+ * `relatedOrigins` (and no `verifyRpId`), an RP ID that is not a registrable
+ * domain suffix of the origin's domain gets the related origins validation
+ * procedure (§5.11.1, related-origins.ts) before the SecurityError; the
+ * caller must still be a secure, non-IP origin and the RP ID a valid domain
+ * that is not a public suffix. `signal` is the caller's (its abort is an
+ * AbortError).
  */
-export async function resolveRpId(origin: string, rpId: string | undefined, verifyRpId?: VerifyRpId): Promise<ResolvedRp> {
+export async function resolveRpId(
+  origin: string,
+  rpId: string | undefined,
+  verifyRpId?: VerifyRpId,
+  relatedOrigins?: RelatedOriginsChecker,
+  signal?: AbortSignal,
+): Promise<ResolvedRp> {
   const caller = parseCallerOrigin(origin);
   if (verifyRpId) {
     if (rpId !== undefined) refuseTrailingDot(rpId);
@@ -142,6 +155,14 @@ export async function resolveRpId(origin: string, rpId: string | undefined, veri
   const effectiveDomain = effectiveDomainOf(caller);
   if (rpId !== undefined) refuseTrailingDot(rpId);
   const host = rpId === undefined ? effectiveDomain : parseRpIdHost(rpId);
+  if (host && relatedOrigins && !isRegistrableDomainSuffixOrEqual(host, effectiveDomain)) {
+    // §5.1.3 step 7 / §5.1.4 step 7: the client supports related origin requests.
+    if (host === 'localhost' || isPublicSuffix(host)) {
+      throw webAuthnError('SecurityError', `The relying party ID "${host}" is a public suffix: an RP ID must be a registrable domain (such as example.com) or below one.`);
+    }
+    await relatedOrigins.check(host, caller.serialized, signal);
+    return { rpId: host, origin: caller };
+  }
   if (!host || !isRegistrableDomainSuffixOrEqual(host, effectiveDomain)) {
     throw webAuthnError(
       'SecurityError',
