@@ -112,6 +112,7 @@ export function exitCodeFor(e: unknown): number {
   const hidProto = findCause(e, CtapHidError);
   if (hidProto) return hidProto.code === 'UNSUPPORTED' ? EXIT.UNSUPPORTED : EXIT.BAD_DATA;
   if (findCause(e, CborError)) return EXIT.BAD_DATA;
+  if (findCause(e, CtapBridgeError)?.code === 'STATE_LOCKED') return EXIT.NO_DEVICE; // virtual:FILE in use by another process
   if (e instanceof CtapBridgeError && /UNSUPPORTED|NOT_SUPPORTED/.test(e.code)) return EXIT.UNSUPPORTED;
   return EXIT.FAILURE;
 }

@@ -81,12 +81,22 @@ export class VirtualAuthenticator implements CtapHidApplication {
     }
   }
 
-  /** Create a key; with `statePath`, its state is loaded from (or created in) that file. Throws VirtualStateError for a bad file. */
+  /**
+   * Create a key; with `statePath`, its state is loaded from (or created in)
+   * that file, which stays locked (`FILE.lock`) until close(). Throws
+   * VirtualStateError for a bad file, STATE_LOCKED when another process or
+   * open key uses it.
+   */
   static async create(options: VirtualAuthenticatorOptions = {}): Promise<VirtualAuthenticator> {
     const core = await AuthenticatorCore.create(options);
-    const auth = new VirtualAuthenticator(core, options.faults);
-    await tryAttachU2f(auth);
-    return auth;
+    try {
+      const auth = new VirtualAuthenticator(core, options.faults);
+      await tryAttachU2f(auth);
+      return auth;
+    } catch (e) {
+      core.file?.release(); // the state file's lock (taken by AuthenticatorCore.create)
+      throw e;
+    }
   }
 
   get capabilities(): number {
@@ -194,6 +204,8 @@ export class VirtualAuthenticator implements CtapHidApplication {
     this.device.close();
     for (const p of [...this.#ports]) await p.close();
     await this.#queue.catch(() => undefined);
+    // after the last save: another process may now open the state file
+    this.core.file?.release();
   }
 
   /** CTAPHID_CBOR: command byte + CBOR in; status byte + CBOR out. Commands run one at a time. */

@@ -87,23 +87,29 @@ export class AuthenticatorCore {
     const options = resolveOptions(o);
     const statePath = o.statePath ?? o.stateFile;
     const file = statePath ? new StateFile(statePath, o.stateFileHooks) : undefined;
+    // load() locks the file (StateFile.lock); the lock is given back if creating the key fails here.
     let state = file ? await file.load() : undefined;
-    let fresh = false;
-    if (!state) {
-      state = createInitialState(parseAaguid(o.aaguid), new Date(options.now()));
-      fresh = true;
+    try {
+      let fresh = false;
+      if (!state) {
+        state = createInitialState(parseAaguid(o.aaguid), new Date(options.now()));
+        fresh = true;
+      }
+      if (fresh && o.pin !== undefined) {
+        const pin = utf8Encode(o.pin);
+        if (codePointCount(pin) < state.minPinLength || pin.length > 63) throw new RangeError(`pin must be at least ${state.minPinLength} characters and at most 63 bytes of UTF-8`);
+        state.pinHash = sha256(pin).slice(0, 16);
+        state.pinCodePoints = codePointCount(pin);
+        zeroize(pin);
+      }
+      const bioChanged = syncBioState(options, o, state);
+      const core = new AuthenticatorCore(options, state, file);
+      if ((fresh || bioChanged) && file) await core.persist();
+      return core;
+    } catch (e) {
+      file?.release();
+      throw e;
     }
-    if (fresh && o.pin !== undefined) {
-      const pin = utf8Encode(o.pin);
-      if (codePointCount(pin) < state.minPinLength || pin.length > 63) throw new RangeError(`pin must be at least ${state.minPinLength} characters and at most 63 bytes of UTF-8`);
-      state.pinHash = sha256(pin).slice(0, 16);
-      state.pinCodePoints = codePointCount(pin);
-      zeroize(pin);
-    }
-    const bioChanged = syncBioState(options, o, state);
-    const core = new AuthenticatorCore(options, state, file);
-    if ((fresh || bioChanged) && file) await core.persist();
-    return core;
   }
 
   #freshVolatile(): VolatileState {

@@ -9,21 +9,32 @@
  * mode 0600. A save completes before the command that caused it answers, so
  * whatever the key acknowledged is durable. A file that cannot be parsed is
  * reported (VirtualStateError STATE_CORRUPT) and never replaced.
+ *
+ * One process at a time owns a state file: load() takes `FILE.lock`
+ * (state-lock.ts) before reading and release() gives it back; a file in use
+ * by another live process is refused with VirtualStateError STATE_LOCKED.
  */
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { p256Generate, p256PublicFromPrivate, randomBytes } from '../crypto/primitives.js';
 import { CtapBridgeError } from '../util/errors.js';
 import { createCertificate } from './x509.js';
+import { acquireStateLock, releaseStateLock, type StateLockOwner } from './state-lock.js';
 
-export type VirtualStateErrorCode = 'STATE_CORRUPT' | 'STATE_IO' | 'STATE_VERSION';
+/** STATE_LOCKED: another process (or another open key in this one) uses the state file. */
+export type VirtualStateErrorCode = 'STATE_CORRUPT' | 'STATE_IO' | 'STATE_VERSION' | 'STATE_LOCKED';
 
 export class VirtualStateError extends CtapBridgeError {
   declare readonly code: VirtualStateErrorCode;
   readonly path: string | undefined;
-  constructor(code: VirtualStateErrorCode, message: string, options?: { cause?: unknown; path?: string }) {
+  /** STATE_LOCKED: the lock file and, when it could be read, the holder's pid and hostname. */
+  readonly lockPath: string | undefined;
+  readonly lockOwner: { pid: number; hostname: string } | undefined;
+  constructor(code: VirtualStateErrorCode, message: string, options?: { cause?: unknown; path?: string; lockPath?: string; lockOwner?: { pid: number; hostname: string } | undefined }) {
     super(code, message, options);
     this.path = options?.path;
+    this.lockPath = options?.lockPath;
+    this.lockOwner = options?.lockOwner;
   }
 }
 
@@ -284,34 +295,82 @@ export interface StateFileHooks {
   beforeRename?(tempPath: string): void | Promise<void>;
 }
 
-/** Reads and writes one state file. One process at a time may use a given file. */
+/** Reads and writes one state file. One process at a time may use a given file: load() locks it, release() unlocks. */
 export class StateFile {
   readonly path: string;
   hooks: StateFileHooks | undefined;
+  #lockToken: string | undefined;
+  /** Set when load() took over a stale lock (its holder no longer runs): what that lock said. */
+  tookOverStaleLock: StateLockOwner | undefined;
 
   constructor(path: string, hooks?: StateFileHooks) {
     this.path = path;
     this.hooks = hooks;
   }
 
-  /** The state in the file, or undefined when the file does not exist. Throws VirtualStateError otherwise. */
-  async load(): Promise<PersistentState | undefined> {
-    let text: string;
+  /** Whether this StateFile holds the file's lock. */
+  get locked(): boolean {
+    return this.#lockToken !== undefined;
+  }
+
+  /**
+   * Take the file's lock (idempotent). Throws VirtualStateError STATE_LOCKED
+   * when another live process (or another open key in this process) holds it;
+   * a stale lock is taken over with a process warning.
+   */
+  async lock(): Promise<void> {
+    if (this.#lockToken !== undefined) return;
+    let r: Awaited<ReturnType<typeof acquireStateLock>>;
     try {
-      text = await readFile(this.path, 'utf8');
+      r = await acquireStateLock(this.path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new VirtualStateError('STATE_IO', `cannot read virtual key state ${this.path}: ${(e as Error).message}`, { cause: e, path: this.path });
+      throw new VirtualStateError('STATE_IO', `cannot lock virtual key state ${this.path}: ${(e as Error).message}`, { cause: e, path: this.path });
     }
-    const state = parseState(text, this.path);
-    await this.#removeStaleTemps();
-    return state;
+    if ('message' in r) {
+      throw new VirtualStateError('STATE_LOCKED', r.message, { path: this.path, lockPath: r.lockPath, lockOwner: r.owner ? { pid: r.owner.pid, hostname: r.owner.hostname } : undefined });
+    }
+    this.#lockToken = r.token;
+    if (r.tookOver) {
+      this.tookOverStaleLock = r.tookOver;
+      process.emitWarning(`virtual key state ${this.path}: took over a stale lock left by process ${r.tookOver.pid}, which no longer runs`, { code: 'CTAP_BRIDGE_STALE_STATE_LOCK' });
+    }
+  }
+
+  /** Give the lock back (idempotent; after the last save). */
+  release(): void {
+    const token = this.#lockToken;
+    if (token === undefined) return;
+    this.#lockToken = undefined;
+    releaseStateLock(this.path, token);
+  }
+
+  /**
+   * Lock the file, then read it: the state, or undefined when the file does
+   * not exist. Throws VirtualStateError otherwise (and then holds no lock).
+   */
+  async load(): Promise<PersistentState | undefined> {
+    await this.lock();
+    try {
+      let text: string;
+      try {
+        text = await readFile(this.path, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new VirtualStateError('STATE_IO', `cannot read virtual key state ${this.path}: ${(e as Error).message}`, { cause: e, path: this.path });
+      }
+      const state = parseState(text, this.path);
+      await this.#removeStaleTemps();
+      return state;
+    } catch (e) {
+      this.release();
+      throw e;
+    }
   }
 
   /**
    * A crash between write and rename leaves `.NAME.PID.RAND.tmp` behind; the
-   * state file itself is intact, so the leftovers are removed (one process
-   * per state file is assumed).
+   * state file itself is intact, so the leftovers are removed (we hold the
+   * lock, so no other process is writing one).
    */
   async #removeStaleTemps(): Promise<void> {
     const dir = dirname(this.path);
