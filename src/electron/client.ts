@@ -5,6 +5,7 @@
  * tests and apps with special needs pass their own factory.
  */
 import type { DeviceInput } from '../webauthn/device-handle.js';
+import type { RelatedOriginsOptions } from '../webauthn/related-origins.js';
 import type { JsonObject } from './protocol.js';
 
 /** What create()/get() resolve to: a PublicKeyCredential-shaped object. */
@@ -34,6 +35,12 @@ export interface ClientInit<I> {
   device?: string | DeviceInput | undefined;
   interaction?: I | undefined;
   verifyRpId?: VerifyRpIdHook | undefined;
+  /**
+   * The app's related-origins setting (WebAuthn L3 related origin requests,
+   * `https://{rpId}/.well-known/webauthn`), the same for every request; never
+   * from the renderer. Only widens which RP IDs `origin` may claim.
+   */
+  relatedOrigins?: boolean | RelatedOriginsOptions | undefined;
   /** The requesting window's native handle (webauthn.dll parents its dialog on it). */
   windowHandle?: NativeWindowHandle | null | undefined;
 }

@@ -68,7 +68,7 @@ export class DefaultClients {
   }
 
   async #client(init: ClientInit<Interaction>): Promise<WebAuthnClient> {
-    const common = { origin: init.origin, interaction: init.interaction, verifyRpId: init.verifyRpId };
+    const common = { origin: init.origin, interaction: init.interaction, verifyRpId: init.verifyRpId, relatedOrigins: init.relatedOrigins };
     const device = init.device ?? 'auto';
     if (device !== 'auto') return new WebAuthnClient({ ...common, device: this.provider(device) });
     const choice = await this.#routeChoice();

@@ -35,12 +35,14 @@ import type { BridgeClient, ClientFactory, ClientInit, NativeWindowHandle, Verif
 import { DefaultClients } from './default-client.js';
 import type { DeviceInput } from '../webauthn/device-handle.js';
 import { KeyQueue } from './key-queue.js';
+import { RelatedOriginsChecker, type RelatedOriginsOptions } from '../webauthn/related-origins.js';
 import { type BridgeErrorJSON, type BridgeReply, channelsFor, checkOptionsPayload, PAYLOAD_LIMITS } from './protocol.js';
 import { type AllowOrigins, checkAllowOrigins, decideOrigin, type SenderFrameLike } from './sender-origin.js';
 
 export type { AllowOrigins, SenderFrameLike } from './sender-origin.js';
 export type { BridgeClient, BridgeCredential, BridgeCallOptions, ClientFactory, ClientInit, NativeWindowHandle, VerifyRpIdHook } from './client.js';
 export type { BridgeReply, BridgeErrorJSON } from './protocol.js';
+export type { RelatedOriginsOptions, RelatedOriginsFetcher, RelatedOriginsFetchInit, RelatedOriginsFetchResponse } from '../webauthn/related-origins.js';
 export { DEFAULT_CHANNEL_PREFIX, channelsFor } from './protocol.js';
 export type { Interaction, InteractionEvent, InteractionContext } from '../webauthn/interaction.js';
 
@@ -119,6 +121,15 @@ export interface MainHandlersOptions<E extends IpcInvokeEventLike, I = Interacti
   windowHandle?: ((req: BridgeRequest<E['sender']>) => NativeWindowHandle | null | undefined) | undefined;
   /** Passed to the client: accept an RP ID the registrable-suffix rule would refuse. */
   verifyRpId?: VerifyRpIdHook | undefined;
+  /**
+   * Passed to every client the bridge creates: WebAuthn L3 related origin
+   * requests. When the page's RP ID does not cover its origin, the client
+   * fetches `https://{rpId}/.well-known/webauthn` and accepts the RP ID if the
+   * page's origin is listed there. `true` uses Node's fetch; or
+   * `{ fetch?, maxBytes?, timeoutMs? }`. The origin is still the sender
+   * frame's. Default off. Ignored when `verifyRpId` is given (the app decides).
+   */
+  relatedOrigins?: boolean | RelatedOriginsOptions | undefined;
   /** Channel prefix (default `ctap-bridge`); must match the preload's. */
   channelPrefix?: string | undefined;
   /** Largest options payload accepted, in (approximate JSON) bytes. Default 64 KiB. */
@@ -134,6 +145,16 @@ interface Pending {
 function errorJSON(e: unknown): BridgeErrorJSON {
   const w = toWebAuthnError(e);
   return w.ctap ? { name: w.name, message: w.message, ctap: w.ctap } : { name: w.name, message: w.message };
+}
+
+/** Check the app's relatedOrigins option at registration (not per request) and keep a copy the app cannot change later. */
+function checkRelatedOrigins(ro: unknown): boolean | RelatedOriginsOptions | undefined {
+  if (ro === undefined || typeof ro === 'boolean') return ro;
+  if (typeof ro !== 'object' || ro === null) throw new TypeError('relatedOrigins must be a boolean or { fetch?, maxBytes?, timeoutMs? }');
+  const { fetch, maxBytes, timeoutMs } = ro as RelatedOriginsOptions;
+  const copy: RelatedOriginsOptions = Object.freeze({ fetch, maxBytes, timeoutMs });
+  new RelatedOriginsChecker(copy); // throws TypeError on a bad fetch/maxBytes/timeoutMs
+  return copy;
 }
 
 /** How often a pending request checks that its frame is still attached (Electron has no event for a removed iframe). */
@@ -227,6 +248,7 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
   const allowOrigins = checkAllowOrigins(options.allowOrigins);
   const maxBytes = options.maxPayloadBytes ?? PAYLOAD_LIMITS.maxBytes;
   if (!(Number.isInteger(maxBytes) && maxBytes > 0)) throw new RangeError('maxPayloadBytes must be a positive integer');
+  const relatedOrigins = checkRelatedOrigins(options.relatedOrigins);
   const defaults = options.createClient ? undefined : new DefaultClients({ allowWebAuthnDllOverride: options.allowWebAuthnDllOverride === true });
   if (defaults && typeof options.device === 'string') defaults.provider(options.device); // a malformed spec fails here
   const createClient: ClientFactory<I> = options.createClient ?? ((init) => defaults!.create(init as ClientInit<Interaction>));
@@ -287,7 +309,7 @@ export function registerMainHandlers<E extends IpcInvokeEventLike, I = Interacti
         const interaction = isInteractionFactory<E['sender'], I>(options.interaction) ? options.interaction(req) : options.interaction;
         const device = isDeviceChooser<E['sender']>(options.device) ? options.device(req) : options.device;
         const windowHandle = options.windowHandle?.(req);
-        const client: BridgeClient = createClient({ origin, device, interaction, verifyRpId: options.verifyRpId, windowHandle });
+        const client: BridgeClient = createClient({ origin, device, interaction, verifyRpId: options.verifyRpId, relatedOrigins, windowHandle });
         controller.signal.throwIfAborted();
         let credential;
         try {

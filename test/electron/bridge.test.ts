@@ -450,3 +450,27 @@ test('an iframe removed from the page (no event: found detached by the periodic 
   t.mock.timers.tick(FRAME_CHECK_INTERVAL_MS);
   assert.equal(call.signal.aborted, true);
 });
+
+test("a custom client factory is given the app's relatedOrigins (a frozen copy) with every request; the payload cannot set it", async () => {
+  const fetch = async () => ({ status: 404, headers: { get: () => null }, text: async () => '' });
+  const appOption = { fetch, timeoutMs: 5000 };
+  const { stub, open } = setup({ relatedOrigins: appOption });
+  const win = open('https://app.example.net/');
+  const a = await inPage(win, `ctap.create(${JSON.stringify({ ...CREATE, relatedOrigins: false })})`);
+  assert.equal(a.ok, true);
+  const b = await inPage(win, `ctap.get({ challenge: 'AAAA', rpId: 'example.com', relatedOrigins: { maxBytes: 1 } })`);
+  assert.equal(b.ok, true);
+  assert.equal(stub.calls.length, 2);
+  for (const call of stub.calls) {
+    const ro = call.init.relatedOrigins as { fetch: unknown; maxBytes: unknown; timeoutMs: unknown };
+    assert.equal(call.init.origin, 'https://app.example.net');
+    assert.equal(ro.fetch, fetch);
+    assert.equal(ro.timeoutMs, 5000);
+    assert.equal(ro.maxBytes, undefined);
+    assert.ok(Object.isFrozen(ro));
+  }
+  // Without the option the factory is told nothing.
+  const off = setup();
+  await inPage(off.open('https://app.example.net/'), `ctap.create(${JSON.stringify(CREATE)})`);
+  assert.equal(off.stub.calls[0]!.init.relatedOrigins, undefined);
+});

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyAuthenticationResponse, verifyRegistrationResponse, type WebAuthnCredential } from '@simplewebauthn/server';
-import { registerMainHandlers } from '../../src/electron/main.js';
+import { registerMainHandlers, type RelatedOriginsFetcher } from '../../src/electron/main.js';
 import { exposeInRenderer } from '../../src/electron/preload.js';
 import { VirtualAuthenticator } from '../../src/virtual/authenticator.js';
 import type { PresenceRequest, VirtualAuthenticatorOptions } from '../../src/virtual/core.js';
@@ -33,7 +33,9 @@ interface Rig {
   dispose(): void;
 }
 
-async function rig(opts: { hold?: boolean; key?: VirtualAuthenticatorOptions; interaction?: Interaction } = {}): Promise<Rig> {
+async function rig(
+  opts: { hold?: boolean; key?: VirtualAuthenticatorOptions; interaction?: Interaction; relatedOrigins?: Parameters<typeof registerMainHandlers>[0]['relatedOrigins'] } = {},
+): Promise<Rig> {
   const touches: Rig['touches'] = [];
   const waiters: Array<(t: Rig['touches'][number]) => void> = [];
   const presence = (req: PresenceRequest): Promise<boolean> =>
@@ -64,7 +66,12 @@ async function rig(opts: { hold?: boolean; key?: VirtualAuthenticatorOptions; in
     }
     return out;
   };
-  const dispose = registerMainHandlers({ ipcMain: electron.ipcMain, device: key.port(), interaction: (req) => record(req.webContents) });
+  const dispose = registerMainHandlers({
+    ipcMain: electron.ipcMain,
+    device: key.port(),
+    interaction: (req) => record(req.webContents),
+    ...(opts.relatedOrigins === undefined ? {} : { relatedOrigins: opts.relatedOrigins }),
+  });
   return {
     electron,
     key,
@@ -280,4 +287,106 @@ test('closing the window aborts its ceremony on the key', async () => {
     r.dispose();
     await r.key.close();
   }
+});
+
+/** A stand-in for https://example.com/.well-known/webauthn that records every call it gets. */
+function wellKnown(origins: string[]) {
+  const calls: Array<{ url: string; initKeys: string[]; init: unknown }> = [];
+  const fetch: RelatedOriginsFetcher = async (url, init) => {
+    calls.push({ url, initKeys: Object.keys(init).sort(), init });
+    const body = JSON.stringify({ origins });
+    return { status: 200, headers: { get: (n: string) => (n.toLowerCase() === 'content-type' ? 'application/json' : null) }, text: async () => body };
+  };
+  return { fetch, calls };
+}
+
+test('related origins: a page at another domain registers and signs in for example.com when the well-known file lists it; the fetcher sees only the URL', async () => {
+  const RELATED = 'https://app.example.net';
+  const wk = wellKnown(['https://login.example.com', RELATED]);
+  const r = await rig({ relatedOrigins: { fetch: wk.fetch, maxBytes: 4096 } });
+  try {
+    const win = r.open(`${RELATED}/signin`);
+    const c1 = randomBytes(32);
+    // Renderer-supplied junk that must not reach the fetcher (or change what it is asked).
+    const marker = 'renderer-marker-' + base64urlEncode(randomBytes(8));
+    const payload = { ...creationJSON(c1), origin: 'https://evil.test', relatedOrigins: { maxBytes: 1 }, hints: [marker] };
+    const reg = await inPage(win, `ctap.create(${JSON.stringify(payload)})`);
+    assert.equal(reg.ok, true, JSON.stringify(reg));
+    const registration = (reg as { value: any }).value;
+    const clientData = JSON.parse(Buffer.from(registration.response.clientDataJSON, 'base64url').toString('utf8')) as { origin: string };
+    assert.equal(clientData.origin, RELATED, 'the origin is still the sender frame\'s');
+    const v = await verifyRegistrationResponse({
+      response: registration,
+      expectedChallenge: base64urlEncode(c1),
+      expectedOrigin: RELATED,
+      expectedRPID: RP_ID,
+      requireUserVerification: false,
+    });
+    assert.equal(v.verified, true);
+    const credential = v.registrationInfo!.credential;
+
+    const c2 = randomBytes(32);
+    const auth = await inPage(win, `ctap.get(${JSON.stringify({ challenge: base64urlEncode(c2), rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: registration.id }], hints: [marker] })})`);
+    assert.equal(auth.ok, true, JSON.stringify(auth));
+    const a = await verifyAuthenticationResponse({
+      response: (auth as { value: any }).value,
+      expectedChallenge: base64urlEncode(c2),
+      expectedOrigin: RELATED,
+      expectedRPID: RP_ID,
+      credential,
+      requireUserVerification: false,
+    });
+    assert.equal(a.verified, true);
+
+    // The fetcher got the RP's well-known URL and the app's limits: nothing from the payload.
+    assert.ok(wk.calls.length >= 1);
+    for (const call of wk.calls) {
+      assert.equal(call.url, `https://${RP_ID}/.well-known/webauthn`);
+      assert.deepEqual(call.initKeys, ['maxBytes', 'signal']);
+      assert.equal((call.init as { maxBytes: number }).maxBytes, 4096);
+      const seen = JSON.stringify(call);
+      for (const s of [marker, base64urlEncode(c1), base64urlEncode(c2), 'evil.test', RELATED]) assert.ok(!seen.includes(s), `the fetcher saw ${s}`);
+    }
+  } finally {
+    r.dispose();
+    await r.key.close();
+  }
+});
+
+test('related origins: without the option, or when the file does not list the origin, SecurityError crosses the bridge before the key is touched', async () => {
+  const RELATED = 'https://app.example.net';
+  const off = await rig();
+  try {
+    const win = off.open(`${RELATED}/signin`);
+    const res = await inPage(win, `ctap.create(${JSON.stringify(creationJSON(randomBytes(32)))})`);
+    assert.equal(res.ok, false);
+    assert.equal(!res.ok && res.name, 'SecurityError');
+    const res2 = await inPage(win, `ctap.get({ challenge: '${base64urlEncode(randomBytes(32))}', rpId: '${RP_ID}' })`);
+    assert.equal(!res2.ok && res2.name, 'SecurityError');
+    assert.equal(off.touches.length, 0);
+  } finally {
+    off.dispose();
+    await off.key.close();
+  }
+  const wk = wellKnown(['https://login.example.com', 'https://other.example.org']);
+  const unlisted = await rig({ relatedOrigins: { fetch: wk.fetch } });
+  try {
+    const win = unlisted.open(`${RELATED}/signin`);
+    const res = await inPage(win, `ctap.create(${JSON.stringify(creationJSON(randomBytes(32)))})`);
+    assert.equal(res.ok, false);
+    assert.equal(!res.ok && res.name, 'SecurityError');
+    assert.match(!res.ok ? res.message : '', /well-known/);
+    assert.equal(wk.calls.length, 1, 'the option is on: the file was asked for');
+    assert.equal(unlisted.touches.length, 0);
+  } finally {
+    unlisted.dispose();
+    await unlisted.key.close();
+  }
+});
+
+test('related origins: a bad option is a TypeError at registration, not per request', () => {
+  const electron = new FakeElectron();
+  assert.throws(() => registerMainHandlers({ ipcMain: electron.ipcMain, device: 'virtual', relatedOrigins: { maxBytes: -1 } }), TypeError);
+  assert.throws(() => registerMainHandlers({ ipcMain: electron.ipcMain, device: 'virtual', relatedOrigins: 'yes' as never }), TypeError);
+  assert.throws(() => registerMainHandlers({ ipcMain: electron.ipcMain, device: 'virtual', relatedOrigins: { fetch: 'x' as never } }), TypeError);
 });
