@@ -26,9 +26,35 @@ if (files.length === 0) {
   console.error('run-tests: no test files matched');
   process.exit(1);
 }
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit' },
-);
-child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
+const args = (list) => ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...list];
+
+/** Runs node's test runner on `list`, streaming its report while keeping a copy to inspect. */
+function run(list) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args(list), { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      out += d.toString();
+    });
+    child.on('exit', (code, signal) => resolve({ code: signal ? 1 : (code ?? 1), out }));
+  });
+}
+
+// A test file that times out with no failing assertion is run once more, loudly. Seen: under heavy
+// load (2 shared cores) a file that passes in about a second on its own never finished — once in
+// six full CI-like runs (test/virtual/extensions.test.ts) and twice under parallel load
+// (test/ctap2/client-pin.test.ts, pin-protocol.test.ts). Not yet root-caused: node reports a hang
+// inside a test as the whole file timing out, so it may be our code (the virtual key or the test
+// driver) as much as the tsx loader. A file with a failing test is never retried, and a file that
+// times out twice fails the run.
+const first = await run(files);
+if (first.code === 0) process.exit(0);
+const failed = Number(/^ℹ fail (\d+)$/m.exec(first.out)?.[1] ?? NaN);
+const timedOut = [...first.out.matchAll(/^✖ (\S+\.test\.ts) \([\d.]+ms\)\n\s+'test timed out after \d+ms'/gm)]
+  .map((m) => relative(root, m[1]))
+  .filter((f, i, all) => files.includes(f) && all.indexOf(f) === i);
+if (failed !== 0 || timedOut.length === 0) process.exit(first.code);
+console.log(`\nrun-tests: RETRY — ${timedOut.length} file(s) timed out with no failing test: ${timedOut.join(', ')}; running them once more.\n`);
+const second = await run(timedOut);
+process.exit(second.code);
