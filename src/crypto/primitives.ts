@@ -12,7 +12,6 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   randomBytes as nodeRandomBytes,
   sign as nodeSign,
   verify as nodeVerify,
@@ -48,10 +47,21 @@ export interface P256KeyPair {
   privateKey: Uint8Array;
 }
 
+// Not generateKeyPairSync + export({ format: 'jwk' }): on Node 20 that can deadlock the main thread
+// for good. ExportJWKEcKey holds the key's mutex while allocating strings; a GC in that allocation
+// finalizes the (already garbage) KeyGenJob of the same key, whose destructor takes the same
+// non-recursive mutex (gdb: ~KeyGenJob <- InvokeFirstPassWeakCallbacks <- ... <- ExportJWKEcKey).
+// Seen as test files that never finish under load; reproducible in plain node with a small young
+// generation. createECDH makes no KeyGenJob.
 export function p256Generate(): P256KeyPair {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = privateKey.export({ format: 'jwk' });
-  return { publicKey: { x: fromB64u(jwk.x), y: fromB64u(jwk.y) }, privateKey: fromB64u(jwk.d) };
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const pt = u8(ecdh.getPublicKey(null, 'uncompressed'));
+  const d = ecdh.getPrivateKey();
+  const privateKey = new Uint8Array(32);
+  privateKey.set(d, 32 - d.length); // getPrivateKey drops leading zero bytes
+  d.fill(0);
+  return { publicKey: { x: pt.slice(1, 33), y: pt.slice(33, 65) }, privateKey };
 }
 
 function p256PrivateKeyObject(privateKey: Uint8Array, pub?: P256Point): KeyObject {
@@ -93,10 +103,11 @@ export interface Ed25519KeyPair {
   privateKey: Uint8Array;
 }
 
+// Same Node 20 deadlock as p256Generate (KeyGenJob finalized during a JWK export): an Ed25519
+// private key is any 32 random bytes (RFC 8032 §5.1.5), so no KeyGenJob is needed.
 export function ed25519Generate(): Ed25519KeyPair {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  return { publicKey: fromB64u(jwk.x), privateKey: fromB64u(jwk.d) };
+  const privateKey = randomBytes(32);
+  return { publicKey: ed25519PublicFromPrivate(privateKey), privateKey };
 }
 
 export function ed25519PublicFromPrivate(privateKey: Uint8Array): Uint8Array {
