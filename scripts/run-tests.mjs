@@ -41,13 +41,12 @@ function run(list) {
   });
 }
 
-// A test file that times out with no failing assertion is run once more, loudly. Seen: under heavy
-// load (2 shared cores) a file that passes in about a second on its own never finished — once in
-// six full CI-like runs (test/virtual/extensions.test.ts) and twice under parallel load
-// (test/ctap2/client-pin.test.ts, pin-protocol.test.ts). Not yet root-caused: node reports a hang
-// inside a test as the whole file timing out, so it may be our code (the virtual key or the test
-// driver) as much as the tsx loader. A file with a failing test is never retried, and a file that
-// times out twice fails the run.
+// A test file that times out with no failing assertion is run once more, loudly (a RETRY line).
+// The hang that made this necessary was root-caused and fixed (18b26be): on Node 20,
+// generateKeyPairSync('ec') + export({ format: 'jwk' }) can deadlock the main thread when GC
+// destroys the key-generation job while the JWK export holds the key's mutex — timers stop, so
+// even the test timeout never fires. The retry stays as a guard while that class of bug may
+// remain elsewhere; a file with a failing test is never retried, and a second timeout fails the run.
 const first = await run(files);
 if (first.code === 0) process.exit(0);
 const failed = Number(/^ℹ fail (\d+)$/m.exec(first.out)?.[1] ?? NaN);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, generateKeyPairSync, sign } from 'node:crypto';
+import { constants, createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { CborError, encodeCbor } from '../../src/cbor/index.js';
 import {
   COSE_ALG,
@@ -53,12 +53,28 @@ for (const v of vectors) {
   });
 }
 
+/**
+ * A node-generated EC key as raw coordinates plus KeyObjects. Not generateKeyPairSync('ec') +
+ * export({ format: 'jwk' }): on Node 20 that can deadlock in GC (see src/crypto/primitives.ts).
+ */
+function nodeEcKey(curve: 'P-256' | 'P-384' | 'P-521') {
+  const [name, size] = ({ 'P-256': ['prime256v1', 32], 'P-384': ['secp384r1', 48], 'P-521': ['secp521r1', 66] } as const)[curve];
+  const ecdh = createECDH(name);
+  const pub = new Uint8Array(ecdh.generateKeys());
+  const d = new Uint8Array(size);
+  const raw = ecdh.getPrivateKey();
+  d.set(raw, size - raw.length);
+  const x = pub.slice(1, 1 + size);
+  const y = pub.slice(1 + size);
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+  const privateKey = createPrivateKey({ key: { kty: 'EC', crv: curve, d: b64(d), x: b64(x), y: b64(y) }, format: 'jwk' });
+  return { x, y, privateKey, publicKey: createPublicKey(privateKey) };
+}
+
 test('curve check constants are right for P-256, P-384 and P-521 (checked against node-generated keys)', () => {
   for (const [curve, crv] of [['P-256', 1], ['P-384', 2], ['P-521', 3]] as const) {
     for (let i = 0; i < 5; i++) {
-      const jwk = generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ format: 'jwk' });
-      const x = new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
-      const y = new Uint8Array(Buffer.from(jwk.y!, 'base64url'));
+      const { x, y } = nodeEcKey(curve);
       assert.equal(isOnCurve(crv, x, y), true, curve);
       const y2 = y.slice();
       y2[y2.length - 1]! ^= 1;
@@ -72,10 +88,7 @@ test('ES384, ES512 and EdDSA keys built from node keys verify node signatures th
     ['P-384', COSE_CRV.P384, COSE_ALG.ES384, 'sha384', 48],
     ['P-521', COSE_CRV.P521, COSE_ALG.ES512, 'sha512', 66],
   ] as const) {
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
-    const jwk = publicKey.export({ format: 'jwk' });
-    const x = new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
-    const y = new Uint8Array(Buffer.from(jwk.y!, 'base64url'));
+    const { publicKey, privateKey, x, y } = nodeEcKey(curve);
     assert.equal(x.length, size);
     const key = decodeCoseKey(new Map<number, unknown>([[1, 2], [3, alg], [-1, crv], [-2, x], [-3, y]]));
     const spki = coseKeyToSpki(key)!;
